@@ -1,0 +1,140 @@
+"""Small, quiet, repeatable Keras training for the notebooks (imports Keras: import it only to train).
+
+``train(dataset, optimizer, epochs=20)`` builds a small network for the dataset, trains it without
+progress bars and returns a :class:`Run`: the history as arrays, the true per-batch losses and
+learning rates, and a plain report if the loss became nan or inf.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from lrcourse import _checks
+from lrcourse._setup import seed_tensorflow
+
+keras = seed_tensorflow(0)
+
+
+def build_model(dataset, hidden=(32,), *, seed=0, activation="relu"):
+    """A small multilayer perceptron sized for ``dataset`` (logits out; losses use from_logits)."""
+    keras.utils.set_random_seed(_checks.count("seed", seed, minimum=0))
+    outputs = dataset.n_classes if dataset.task == "multiclass" else 1
+    layers = [keras.Input((dataset.n_features,))]
+    layers += [keras.layers.Dense(_checks.count("hidden", h), activation=activation) for h in hidden]
+    layers.append(keras.layers.Dense(outputs))
+    return keras.Sequential(layers, name=f"mlp_{dataset.name}")
+
+
+def loss_and_metrics(dataset):
+    if dataset.task == "multiclass":
+        return keras.losses.SparseCategoricalCrossentropy(from_logits=True), ["accuracy"]
+    if dataset.task == "binary":
+        return keras.losses.BinaryCrossentropy(from_logits=True), [
+            keras.metrics.BinaryAccuracy(threshold=0.0, name="accuracy")]
+    return keras.losses.MeanSquaredError(), []
+
+
+class BatchLog(keras.callbacks.Callback):
+    """Records the TRUE loss of every batch and the learning rate each batch used.
+
+    Keras's ``logs["loss"]`` at batch end is the running mean since the epoch began, so the loss of
+    batch k is recovered as ``(k + 1) * mean_k - k * mean_(k-1)``. It also stops training, quietly,
+    as soon as the loss is no longer finite.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.losses, self.learning_rates = [], []
+        self.diverged_at = None  # (epoch, batch) where the loss stopped being finite
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch, self._previous_mean = epoch, 0.0
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self.learning_rates.append(current_learning_rate(self.model.optimizer))
+
+    def on_train_batch_end(self, batch, logs=None):
+        mean = float(logs["loss"])
+        self.losses.append((batch + 1) * mean - batch * self._previous_mean)
+        self._previous_mean = mean
+        if not np.isfinite(mean) and self.diverged_at is None:
+            self.diverged_at = (self._epoch, batch)
+            self.model.stop_training = True
+
+
+def current_learning_rate(optimizer):
+    """The learning rate the optimizer will use for its next step, as a Python float."""
+    lr = optimizer.learning_rate
+    return float(lr.numpy() if hasattr(lr, "numpy") else lr)
+
+
+@dataclass(eq=False)
+class Run:
+    """One training run: ``history[key]`` per epoch, ``batch_losses`` and ``batch_learning_rates``."""
+
+    history: dict
+    batch_losses: np.ndarray
+    batch_learning_rates: np.ndarray
+    diverged_at: tuple | None = None
+    model: object = field(default=None, repr=False)
+
+    @property
+    def diverged(self):
+        return self.diverged_at is not None
+
+    @property
+    def epochs(self):
+        return len(self.history.get("loss", ()))
+
+    def final(self, key="val_loss"):
+        values = self.history[key]
+        return float(values[-1]) if len(values) else float("nan")
+
+    def best(self, key="val_loss"):
+        values = self.history[key]
+        return float(np.nanmin(values) if "loss" in key else np.nanmax(values))
+
+    @property
+    def message(self):
+        if self.diverged:
+            epoch, batch = self.diverged_at
+            return f"diverged in epoch {epoch + 1}, batch {batch + 1}: the loss became nan or inf"
+        parts = [f"{self.epochs} epochs"]
+        for key in ("loss", "val_loss", "val_accuracy"):
+            if key in self.history:
+                parts.append(f"{key} {self.final(key):.4f}")
+        return ", ".join(parts)
+
+    def __repr__(self):
+        return f"Run({self.message})"
+
+
+def train(dataset, optimizer, *, epochs=20, batch_size=32, seed=0, hidden=(32,), callbacks=(),
+          model=None, steps_per_execution=1, shuffle=True):
+    """Train a fresh small network (or ``model``) on ``dataset`` quietly and return a :class:`Run`.
+
+    The same ``seed`` gives the same initial weights and batch order, so runs that differ only in
+    the optimizer or schedule are compared fairly.
+    """
+    epochs = _checks.count("epochs", epochs)
+    batch_size = _checks.count("batch_size", batch_size)
+    seed = _checks.count("seed", seed, minimum=0)
+    if isinstance(optimizer, str):
+        raise ValueError("optimizer must be a keras optimizer object, e.g. "
+                         "keras.optimizers.SGD(learning_rate=0.1), not a string")
+    model = model if model is not None else build_model(dataset, hidden, seed=seed)
+    loss, metrics = loss_and_metrics(dataset)
+    model.compile(optimizer=optimizer, loss=loss, metrics=metrics,
+                  steps_per_execution=steps_per_execution)
+    log = BatchLog()
+    keras.utils.set_random_seed(seed)
+    with np.errstate(all="ignore"):
+        history = model.fit(
+            dataset.x_train, dataset.y_train, batch_size=batch_size, epochs=epochs, verbose=0,
+            validation_data=(dataset.x_val, dataset.y_val), callbacks=[log, *callbacks],
+            shuffle=shuffle,
+        )
+    return Run({k: np.asarray(v, dtype=float) for k, v in history.history.items()},
+               np.asarray(log.losses), np.asarray(log.learning_rates), log.diverged_at, model)
