@@ -106,22 +106,32 @@ def cubic():
     )
 
 
-def _bumpy_value(x):
-    return 0.05 * x**2 + np.sin(3 * x) + 0.5 * np.sin(7 * x + 1)
+# Valleys of the 1-D range: centre, depth, width. The valley near x = 2.6 is narrow (curvature
+# about 22, so it holds only learning rates below about 0.09); the deepest one, near x = -1, is wide.
+_WELLS_1D = np.array([[2.6, 0.5, 0.15], [-1.0, 1.6, 0.7], [-3.8, 0.9, 0.45]])
 
 
-def _bumpy_grad(x):
-    return 0.1 * x + 3 * np.cos(3 * x) + 3.5 * np.cos(7 * x + 1)
+def _range_1d_value(x):
+    d = np.asarray(x)[..., None] - _WELLS_1D[:, 0]
+    wells = _WELLS_1D[:, 1] * np.exp(-(d**2) / (2 * _WELLS_1D[:, 2] ** 2))
+    return 0.05 * np.asarray(x) ** 2 - wells.sum(-1)
+
+
+def _range_1d_grad(x):
+    d = np.asarray(x)[..., None] - _WELLS_1D[:, 0]
+    wells = _WELLS_1D[:, 1] * np.exp(-(d**2) / (2 * _WELLS_1D[:, 2] ** 2)) * d / _WELLS_1D[:, 2] ** 2
+    return 0.1 * np.asarray(x) + wells.sum(-1)
 
 
 def mountain_range_1d():
-    """A bumpy 1-D range with several valleys of different depths (and one deepest)."""
+    """Three valleys on a gentle bowl: a narrow shallow one, a wide deepest one, a medium one."""
     lo, hi = -6.0, 6.0
-    minima, maxima = _critical_points_1d(_bumpy_grad, lo, hi)
+    minima, maxima = _critical_points_1d(_range_1d_grad, lo, hi)
     return Landscape(
-        "mountain range (1-D)", 1, _bumpy_value, _bumpy_grad, ((lo, hi),),
+        "mountain range (1-D)", 1, _range_1d_value, _range_1d_grad, ((lo, hi),),
         minima=minima, maxima=maxima,
-        description="0.05 x^2 + sin 3x + 0.5 sin(7x + 1): many valleys, one deepest",
+        description="three Gaussian valleys on 0.05 x^2: narrow and shallow near 2.6, wide and "
+        "deepest near -1, medium near -3.7",
     )
 
 

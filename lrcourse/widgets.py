@@ -225,17 +225,31 @@ class DescentExplorer(Explorer):
         loss = loss_gap(traj.losses, self.landscape.min_value) if self.gap else traj.losses
         self.loss_line.set_data(np.arange(len(loss)), loss)
         self.title.set_text(f"learning rate {lr:.3g}")
-        return describe(traj, self.landscape if self.gap else None)
+        return describe(traj, self.landscape, gap=self.gap)
 
 
-def describe(trajectory, landscape=None, tolerance=1e-6):
-    """A one-line verdict on a run, for status lines."""
+def describe(trajectory, landscape=None, tolerance=1e-6, gap=True):
+    """A one-line verdict on a run, for status lines.
+
+    With ``gap`` the verdict is about reaching the global minimum; without, about which known
+    minimum (if any) the run settled in.
+    """
     if trajectory.diverged:
         return f"Diverged at step {trajectory.diverged_at}: {trajectory.reason}."
-    if landscape is not None and len(landscape.minima):
+    minima = np.asarray(landscape.minima) if landscape is not None else np.empty(0)
+    if not len(minima):
+        return f"After {trajectory.steps} steps: f = {trajectory.final_loss:.4g}."
+    if gap:
         hit = trajectory.steps_to_reach(landscape.min_value + tolerance)
         if hit is not None:
             return f"Within {tolerance:g} of the minimum after {hit} steps."
-        gap = trajectory.final_loss - landscape.min_value
-        return f"Not there yet: after {trajectory.steps} steps f - f* = {gap:.3g}."
-    return f"After {trajectory.steps} steps: f = {trajectory.final_loss:.4g}."
+        left = trajectory.final_loss - landscape.min_value
+        return f"Not there yet: after {trajectory.steps} steps f - f* = {left:.3g}."
+    end = trajectory.final_point
+    distance = np.linalg.norm(minima.reshape(len(minima), -1) - np.ravel(end), axis=1)
+    nearest = minima[np.argmin(distance)]
+    where = np.array2string(np.round(np.atleast_1d(nearest), 2) + 0.0, separator=", ")
+    if distance.min() < 1e-3:
+        return (f"Settled in the valley at {where} (f = {landscape(nearest):.4g}) "
+                f"after {trajectory.steps} steps.")
+    return f"Not settled after {trajectory.steps} steps: f = {trajectory.final_loss:.4g}."

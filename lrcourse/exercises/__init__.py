@@ -28,9 +28,6 @@ class Feedback:
     def correct(self):
         return self.state == CORRECT
 
-    def __bool__(self):
-        return self.correct
-
     def __str__(self):
         head = {CORRECT: "Correct", WRONG: "Not yet", NOT_ATTEMPTED: "Not attempted yet"}[self.state]
         text = f"{_ICONS[self.state]} {head}"
@@ -67,7 +64,8 @@ def fmt(value):
     arr = np.asarray(value)
     if arr.ndim == 0:
         return f"{float(arr):.6g}" if np.issubdtype(arr.dtype, np.number) else repr(value)
-    return np.array2string(arr, precision=6, separator=", ", threshold=8)
+    text = np.array2string(arr, precision=6, separator=", ", threshold=8)
+    return " ".join(text.split())
 
 
 def check_value(answer, expected, *, name="your answer", rtol=1e-6, atol=1e-9, hint=""):
@@ -119,7 +117,7 @@ def call_learner(fn, *args, **kwargs):
         return None, wrong(f"your function raised {type(exc).__name__}: {exc}")
 
 
-def check_choice(answer, correct_option, options, *, explanation=""):
+def check_choice(answer, correct_option, options, *, explanation="", hint="think it through and try again."):
     """A multiple-choice question: ``answer`` is one of ``options`` (letters or words)."""
     if is_placeholder(answer):
         return not_attempted(f"set the answer to one of {', '.join(map(repr, options))}.")
@@ -127,4 +125,4 @@ def check_choice(answer, correct_option, options, *, explanation=""):
         return wrong(f"{answer!r} is not one of the options {', '.join(map(repr, options))}.")
     if answer == correct_option:
         return correct(explanation)
-    return wrong(f"{answer!r} is not it. Look again at the figure above and think it through.")
+    return wrong(f"{answer!r} is not it: {hint}")

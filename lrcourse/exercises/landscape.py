@@ -1,0 +1,119 @@
+"""Checkers for Part I: gradient steps, the stability bound, critical points, saddle escape times."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from lrcourse.exercises import (
+    call_learner, check_value, correct, fmt, is_placeholder, not_attempted, wrong,
+)
+
+
+def check_gd_step(gd_step):
+    """``gd_step(x, gradient, learning_rate) -> new x``, tried for 5 steps on f(x) = 3/2 x^2 and
+    on a 2-D point. Recognises the uphill step (sign) and the step without a learning rate."""
+    x, lr = 2.0, 0.1
+    for step in range(5):
+        g = 3.0 * x
+        got, problem = call_learner(gd_step, x, g, lr)
+        if problem is not None:
+            return problem
+        want = x - lr * g
+        if not _close(got, want):
+            return wrong(f"at step {step} (x = {fmt(x)}, gradient {fmt(g)}, learning rate {lr}) "
+                         f"expected {fmt(want)}, got {fmt(got)}. {_diagnose(got, x, g, lr)}".strip())
+        x = want
+    point, grad = np.array([1.0, -2.0]), np.array([0.5, 4.0])
+    got, problem = call_learner(gd_step, point.copy(), grad.copy(), lr)
+    if problem is not None:
+        return problem
+    if not _close(got, point - lr * grad):
+        return wrong(f"on the 2-D point {fmt(point)} with gradient {fmt(grad)} expected "
+                     f"{fmt(point - lr * grad)}, got {fmt(got)}: use array arithmetic, no loops "
+                     "over coordinates needed.")
+    return correct("five steps downhill on a parabola and one on a 2-D bowl all match.")
+
+
+def _close(got, want):
+    try:
+        return np.allclose(np.asarray(got, dtype=float), want, rtol=1e-9, atol=1e-12)
+    except (TypeError, ValueError):
+        return False
+
+
+def _diagnose(got, x, g, lr):
+    if _close(got, x + lr * g):
+        return "You stepped uphill: move against the gradient (subtract it)."
+    if _close(got, x - g):
+        return "The learning rate is missing: the stride is learning_rate times the gradient."
+    if _close(got, -lr * g):
+        return "That is the step itself; add it to the current position."
+    return ""
+
+
+def check_largest_stable_lr(answer, eigenvalues=(1.0, 10.0)):
+    """Gradient descent on a quadratic converges iff ``lr < 2 / lambda_max``."""
+    lam = np.asarray(eigenvalues, dtype=float)
+    if not is_placeholder(answer) and np.isclose(answer, 2 / lam.min()):
+        return wrong(f"{fmt(answer)} is 2 / lambda_min: the steepest direction (lambda_max = "
+                     f"{fmt(lam.max())}) is the first to blow up.")
+    return check_value(answer, 2 / lam.max(), name="the largest stable learning rate", rtol=1e-3,
+                       hint="Each eigen-direction multiplies its coordinate by (1 - lr * lambda) "
+                            "every step.")
+
+
+def check_best_lr(answer, eigenvalues=(1.0, 10.0)):
+    """The learning rate that minimises ``max |1 - lr * lambda|`` over the eigenvalues."""
+    lam = np.asarray(eigenvalues, dtype=float)
+    return check_value(answer, 2 / (lam.min() + lam.max()), name="the best learning rate",
+                       rtol=1e-3, hint="Balance the slowest and the fastest direction: "
+                                       "make |1 - lr*lambda_min| equal |1 - lr*lambda_max|.")
+
+
+HESSIANS = [
+    (np.array([[2.0, 0.0], [0.0, 3.0]]), "minimum"),
+    (np.array([[-1.0, 0.0], [0.0, -4.0]]), "maximum"),
+    (np.array([[2.0, 0.0], [0.0, -2.0]]), "saddle"),
+    (np.array([[1.0, 2.0], [2.0, 1.0]]), "saddle"),  # positive diagonal, yet a saddle
+    (np.array([[2.0, -1.0], [-1.0, 2.0]]), "minimum"),
+    (np.diag([1.0, 2.0, -0.5]), "saddle"),
+]
+
+
+def check_classify(classify):
+    """``classify(hessian) -> "minimum" | "maximum" | "saddle"`` for non-degenerate Hessians."""
+    for hessian, want in HESSIANS:
+        got, problem = call_learner(classify, hessian.copy())
+        if problem is not None:
+            return problem
+        if got != want:
+            hint = ""
+            if want == "saddle" and np.all(np.diag(hessian) > 0):
+                hint = " The diagonal is positive, but look at the eigenvalues, not the diagonal."
+            return wrong(f"for the Hessian {fmt(hessian)} expected {want!r}, got {got!r}.{hint}")
+    return correct(f"all {len(HESSIANS)} Hessians classified.")
+
+
+def saddle_escape_steps(offset, learning_rate, radius=1.0):
+    """Steps gradient descent on x^2 - y^2 needs to carry |y| from ``offset`` beyond ``radius``."""
+    y, steps = float(offset), 0
+    while abs(y) <= radius:
+        y *= 1 + 2 * learning_rate
+        steps += 1
+    return steps
+
+
+def check_escape_steps(answer, offset=1e-6, learning_rate=0.1, radius=1.0):
+    """The learner's estimate of the escape time; within one step of the exact count is correct."""
+    if is_placeholder(answer):
+        return not_attempted()
+    want = saddle_escape_steps(offset, learning_rate, radius)
+    try:
+        got = float(answer)
+    except (TypeError, ValueError):
+        return wrong(f"expected a number of steps, got {answer!r}.")
+    if abs(got - want) <= 1:
+        return correct(f"{want} steps: y grows by a factor {1 + 2 * learning_rate:g} per step, "
+                       f"so it takes log({radius:g}/{offset:g}) / log({1 + 2 * learning_rate:g}).")
+    return wrong(f"you said {fmt(got)} steps; counting them gives {want}. Each step multiplies y "
+                 f"by (1 + 2 * learning_rate).")
