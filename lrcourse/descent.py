@@ -118,3 +118,29 @@ def sweep(landscape, x0, learning_rates, steps=50, **kwargs):
     """One trajectory per learning rate, from the same start: ``{learning_rate: Trajectory}``."""
     rates = [_checks.positive("learning_rates", lr) for lr in np.atleast_1d(learning_rates)]
     return {lr: descend(landscape, x0, lr, steps, **kwargs) for lr in rates}
+
+
+def noisy_descent(landscape, x0, learning_rates, *, noise=1.0, runs=16, seed=0):
+    """Mini-batch-like SGD: many runs at once, each gradient plus Gaussian noise of size ``noise``.
+
+    ``learning_rates`` holds one rate per step (e.g. ``schedule(np.arange(steps))``), so any
+    schedule can be tried. Returns the mean loss over the runs after each step (``steps + 1``
+    values); a run that blows up makes the rest of the curve ``inf``, and the step where that
+    happened is returned as the second value (None when every run stayed finite).
+    """
+    rates = _checks.array("learning_rates", learning_rates, ndim=1)
+    if np.any(rates < 0):
+        raise ValueError("learning_rates must be non-negative")
+    x = np.tile(landscape.check_point(x0, "x0"), (_checks.count("runs", runs), 1))
+    noise = _checks.non_negative("noise", noise)
+    kicks = np.random.default_rng(seed).standard_normal((len(rates), *x.shape)) * noise
+    losses = np.full(len(rates) + 1, np.inf)
+    losses[0] = float(np.mean(landscape(x)))
+    with np.errstate(all="ignore"):
+        for k, lr in enumerate(rates):
+            x = x - lr * (landscape.grad(x) + kicks[k])
+            mean = float(np.mean(landscape(x)))
+            if not np.isfinite(mean) or np.abs(x).max() > ESCAPE_RADIUS:
+                return losses, k + 1
+            losses[k + 1] = mean
+    return losses, None

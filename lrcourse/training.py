@@ -16,6 +16,18 @@ from lrcourse._setup import seed_tensorflow
 
 keras = seed_tensorflow(0)
 
+#: Part III's reference experiment. Every schedule notebook and the showdown train exactly this,
+#: so their numbers can be compared. Plain SGD (no momentum): the schedule alone sets the step.
+#: 0.3 is the best constant rate of the sweep in notebook 09 (the baseline every schedule must beat).
+REFERENCE = {
+    "dataset": "digits",
+    "hidden": (32,),
+    "batch_size": 64,
+    "epochs": 20,
+    "baseline_learning_rate": 0.3,
+    "seeds": (0, 1, 2),
+}
+
 
 def build_model(dataset, hidden=(32,), *, seed=0, activation="relu"):
     """A small multilayer perceptron sized for ``dataset`` (logits out; losses use from_logits)."""

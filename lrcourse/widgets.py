@@ -20,7 +20,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from lrcourse._setup import PALETTE
-from lrcourse.descent import descend
+from lrcourse.descent import descend, noisy_descent
+from lrcourse.landscapes import bowl
 from lrcourse.plotting import draw_landscape, loss_gap
 
 TEXT_FALLBACK = "{name}: sliders need a running kernel (run this cell in JupyterLab)."
@@ -171,11 +172,15 @@ class DescentExplorer(Explorer):
     """
 
     def __init__(self, landscape, x0, learning_rate=0.1, steps=40, *, lr_range=(1e-3, 3.0),
-                 noise_max=0.0, gap=True, optimizer=None, seed=0):
+                 noise_max=0.0, gap=True, optimizer=None, extra_controls=None, seed=0):
         super().__init__()
         self.landscape, self.steps, self.gap, self.seed = landscape, steps, gap, seed
-        self.optimizer = optimizer  # a callable learning_rate -> Optimizer, or None for plain GD
+        # optimizer: None for plain gradient descent, or a callable that builds an Optimizer from
+        # the learning rate and the extra controls, e.g. lambda learning_rate, momentum: SGD(...)
+        self.optimizer = optimizer
         self.add_control("learning_rate", log_slider("learning rate", learning_rate, *lr_range))
+        for name, control in (extra_controls or {}).items():
+            self.add_control(name, control)
         x0 = np.atleast_1d(np.asarray(x0, dtype=float))
         for axis, (name, (lo, hi)) in enumerate(zip(("x0", "y0"), landscape.domain, strict=False)):
             self.add_control(name, slider(f"start {name[0]}", float(x0[axis]), lo, hi, 0.05))
@@ -210,7 +215,8 @@ class DescentExplorer(Explorer):
 
     def draw(self, values):
         lr = values["learning_rate"]
-        optimizer = self.optimizer(lr) if self.optimizer else None
+        hyper = {k: v for k, v in values.items() if k not in ("x0", "y0", "noise")}
+        optimizer = self.optimizer(**hyper) if self.optimizer else None
         self.trajectory = traj = descend(
             self.landscape, self.start_point(values), lr, self.steps, optimizer=optimizer,
             noise=values.get("noise", 0.0), seed=self.seed,
@@ -253,3 +259,61 @@ def describe(trajectory, landscape=None, tolerance=1e-6, gap=True):
         return (f"Settled in the valley at {where} (f = {landscape(nearest):.4g}) "
                 f"after {trajectory.steps} steps.")
     return f"Not settled after {trajectory.steps} steps: f = {trajectory.final_loss:.4g}."
+
+
+class ScheduleExplorer(Explorer):
+    """A schedule and what it does. Left: the learning rate against the step. Right: mini-batch-like
+    SGD (noisy gradients, mean of several runs) on an ill-conditioned bowl with that schedule,
+    against a constant learning rate.
+
+    ``make_schedule(**values)`` builds the schedule from the slider values (any callable of an
+    array of steps); ``controls`` maps names to slider widgets (see ``slider``/``log_slider``).
+    """
+
+    def __init__(self, make_schedule, controls, *, steps=400, baseline=0.05, noise=2.0, runs=16,
+                 landscape=None, lr_limits=None, log_lr=False, step_label="step (batches)"):
+        super().__init__()
+        self.make_schedule, self.steps, self.noise, self.runs = make_schedule, steps, noise, runs
+        self.landscape = landscape or bowl(condition_number=10.0)
+        self.x0 = np.array([2.5, 1.5])
+        for name, control in controls.items():
+            self.add_control(name, control)
+        self.ax_lr, self.ax_loss = self.fig.subplots(1, 2)
+        self.grid = np.arange(steps)
+        baseline_loss, _ = noisy_descent(self.landscape, self.x0, np.full(steps, baseline),
+                                         noise=noise, runs=runs)
+        self.baseline_loss = baseline_loss
+        self.ax_lr.axhline(baseline, color="0.6", ls="--", label=f"constant {baseline:g}")
+        self.ax_loss.plot(baseline_loss, color="0.6", ls="--", label=f"constant {baseline:g}")
+        self.lr_line = self.moving(self.ax_lr.plot([], [], color=PALETTE[0], label="schedule")[0])
+        self.loss_line = self.moving(self.ax_loss.plot([], [], color=PALETTE[0],
+                                                       label="schedule")[0])
+        self.title = self.moving(self.ax_loss.set_title(" "))
+        self.ax_lr.set(xlim=(0, steps), xlabel=step_label, ylabel="learning rate",
+                       ylim=lr_limits or (0, 2.2 * baseline))
+        if log_lr:
+            self.ax_lr.set_yscale("log")
+        self.ax_loss.set(xlim=(0, steps), xlabel=step_label, yscale="log",
+                         ylabel="mean loss of noisy SGD",
+                         ylim=(1e-2 * baseline_loss.min(), 3 * baseline_loss[0]))
+        self.ax_lr.legend(loc="upper right", fontsize=9)
+        self.ax_loss.legend(loc="upper right", fontsize=9)
+
+    def draw(self, values):
+        schedule = self.make_schedule(**values)
+        rates = np.asarray(schedule(self.grid), dtype=float)
+        self.rates = rates
+        self.lr_line.set_data(self.grid, rates)
+        losses, blew_up = noisy_descent(self.landscape, self.x0, rates, noise=self.noise,
+                                        runs=self.runs)
+        self.losses = losses
+        self.loss_line.set_data(np.arange(len(losses)), losses)
+        if blew_up is not None:
+            self.title.set_text("diverged")
+            return (f"Diverged at step {blew_up}: the learning rate went above the stability "
+                    f"bound of this bowl (2 / lambda_max).")
+        tail = max(1, self.steps // 10)
+        ours, const = losses[-tail:].mean(), self.baseline_loss[-tail:].mean()
+        self.title.set_text(f"final loss {ours:.3g} (constant: {const:.3g})")
+        return (f"Mean loss over the last {tail} steps: {ours:.4g} with the schedule, "
+                f"{const:.4g} with the constant rate.")

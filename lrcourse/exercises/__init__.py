@@ -121,7 +121,11 @@ def check_choice(answer, correct_option, options, *, explanation="", hint="think
     """A multiple-choice question: ``answer`` is one of ``options`` (letters or words)."""
     if is_placeholder(answer):
         return not_attempted(f"set the answer to one of {', '.join(map(repr, options))}.")
-    if answer not in options:
+    try:
+        known = answer in options
+    except (TypeError, ValueError):  # an array has no single truth value
+        known = False
+    if not known:
         return wrong(f"{answer!r} is not one of the options {', '.join(map(repr, options))}.")
     if answer == correct_option:
         return correct(explanation)

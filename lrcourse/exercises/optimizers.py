@@ -1,0 +1,483 @@
+"""Checkers for the optimizer steps written by hand in notebooks 03-07.
+
+The learner writes one update step, always with the same shape::
+
+    def momentum_step(w, g, state, learning_rate=0.01, momentum=0.9):
+        v = momentum * state["velocity"] - learning_rate * g
+        w = w + v
+        return w, {"velocity": v}
+
+``w`` holds the parameters and ``g`` the gradient at ``w`` (NumPy arrays of one shape); ``state``
+is a dict the step reads and returns updated: the checker builds the first one and feeds back
+whatever the function returns. Hyperparameters arrive as keyword arguments named as in Keras.
+
+- ``check_momentum_step``, ``check_nesterov_step``: state ``{"velocity": zeros}``;
+  hyperparameters ``learning_rate, momentum``.
+- ``check_adagrad_step``: state ``{"accumulator": initial_accumulator_value}``;
+  ``learning_rate, epsilon``.
+- ``check_rmsprop_step``: state ``{"mean_square": zeros}``; ``learning_rate, rho, epsilon``.
+- ``check_adam_step``: state ``{"m": zeros, "v": zeros, "t": 0}`` (``t`` counts the updates done
+  so far); ``learning_rate, beta_1, beta_2, epsilon``.
+
+A checker runs the function for a few steps on fixed gradients (normal ones, then tiny ones where
+epsilon matters), compares ``w`` with the reference after every step, and when they differ names
+the step and, if it recognises it, the classic mistake. Only ``w`` is compared, so any equivalent
+way of writing the step passes (PyTorch's momentum buffer, Adam as in Algorithm 1 or as Keras).
+"""
+
+from __future__ import annotations
+
+import copy
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from lrcourse.exercises import correct, fmt, is_placeholder, not_attempted, wrong
+
+STEPS = 6
+RTOL, ATOL = 1e-5, 1e-9
+
+_W0 = np.array([1.0, -2.0, 0.5])
+_GRADS = np.array(
+    [
+        [0.8, -1.5, 0.3],
+        [1.2, -0.4, -0.9],
+        [0.5, 0.7, -1.1],
+        [-0.6, 1.3, 0.2],
+        [0.9, -0.2, 1.4],
+        [-1.0, 0.6, -0.3],
+    ]
+)
+
+
+@dataclass(frozen=True)
+class _Case:
+    hyper: dict
+    state: dict
+    grads: np.ndarray = field(default_factory=lambda: _GRADS)
+    label: str = ""  # what is special about this test, for the feedback
+    w0: np.ndarray = field(default_factory=lambda: _W0)
+
+    def describe(self):
+        settings = ", ".join(f"{k}={v:g}" for k, v in self.hyper.items())
+        return f"{self.label}, {settings}" if self.label else settings
+
+
+@dataclass(frozen=True)
+class _Exercise:
+    references: dict  # what a correct answer may match: {"form name": step function}
+    bugs: dict  # {"what the mistake is": step function making it}
+    cases: tuple
+    hint_on_error: dict = field(default_factory=dict)  # {exception name: hint}
+
+    def check(self, fn):
+        if is_placeholder(fn):
+            return not_attempted()
+        forms = set()
+        for case in self.cases:
+            got, feedback = _run_learner(fn, case, self)
+            if feedback is not None:
+                return feedback
+            runs = {form: _run(step, case) for form, step in self.references.items()}
+            matching = [form for form, want in runs.items() if _same(got, want)]
+            if not matching:
+                return self._explain(got, next(iter(runs.values())), case)
+            forms.update(matching)
+        how = f" ({' / '.join(sorted(forms))})" if len(self.references) > 1 else ""
+        return correct(f"w matches the reference at all {STEPS} steps of every test{how}.")
+
+    def _explain(self, got, want, case):
+        close = np.isclose(got, want, rtol=RTOL, atol=ATOL, equal_nan=True).all(axis=1)
+        k = int(np.argmin(close))
+        text = (
+            f"at step {k + 1} (with {case.describe()}) w should be {fmt(want[k])}, "
+            f"but your function gave {fmt(got[k])}"
+        )
+        for mistake, step in self.bugs.items():
+            if _same(got, _run(step, case)):
+                return wrong(f"{text}; this looks like {mistake}.")
+        return wrong(f"{text}. Compare your lines one by one with the formula.")
+
+
+def _run(step, case):
+    """The trajectory ``w_1 .. w_STEPS`` of a step function (the references and the mistakes)."""
+    w, state, path = case.w0.copy(), copy.deepcopy(case.state), []
+    with np.errstate(all="ignore"):
+        for g in case.grads:
+            w, state = step(w, g, state, **case.hyper)
+            path.append(w)
+    return np.array(path)
+
+
+def _run_learner(fn, case, exercise):
+    """``_run`` for the learner's function: ``(path, None)``, or ``(None, feedback)`` on trouble."""
+    w, state, path = case.w0.copy(), copy.deepcopy(case.state), []
+    for k, g in enumerate(case.grads, start=1):
+        try:
+            with np.errstate(all="ignore"), warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                result = fn(w.copy(), g.copy(), copy.deepcopy(state), **case.hyper)
+        except NotImplementedError:
+            return None, not_attempted("your function still raises NotImplementedError.")
+        except Exception as exc:  # the learner's code may raise anything: report it, never crash
+            name = type(exc).__name__
+            hint = exercise.hint_on_error.get(name, "")
+            if name == "TypeError":
+                call = ", ".join(f"{k}=..." for k in case.hyper)
+                hint = f"The checker calls your function as fn(w, g, state, {call})."
+            message = f"at step {k} your function raised {name}: {exc}. {hint}".strip()
+            return None, wrong(message)
+        if not isinstance(result, tuple | list) or len(result) != 2:
+            got = "None" if result is None else type(result).__name__
+            return None, wrong(
+                f"your function should end with `return w, state`; it returned {got}."
+            )
+        try:
+            w = np.array(result[0], dtype=float)
+        except (TypeError, ValueError):
+            return None, wrong(f"the w your function returned is not numeric: {result[0]!r}.")
+        if w.shape != case.w0.shape:
+            return None, wrong(
+                f"the w your function returned has shape {w.shape}, not {case.w0.shape}."
+            )
+        state = result[1]
+        path.append(w)
+    return np.array(path), None
+
+
+def _same(got, want):
+    return got.shape == want.shape and np.allclose(got, want, rtol=RTOL, atol=ATOL, equal_nan=True)
+
+
+def _keys_hint(state):
+    return "The state dict holds " + ", ".join(f'"{k}"' for k in state) + "."
+
+
+_TINY = _GRADS * 1e-4
+
+
+# ---------------------------------------------------------------- momentum and Nesterov
+
+
+def _momentum(w, g, state, learning_rate, momentum):
+    v = momentum * state["velocity"] - learning_rate * g
+    return w + v, {"velocity": v}
+
+
+def _momentum_uphill(w, g, state, learning_rate, momentum):
+    v = momentum * state["velocity"] + learning_rate * g
+    return w + v, {"velocity": v}
+
+
+def _momentum_flipped(w, g, state, learning_rate, momentum):
+    v = -momentum * state["velocity"] - learning_rate * g
+    return w + v, {"velocity": v}
+
+
+def _momentum_forgotten(w, g, state, learning_rate, momentum):
+    v = -learning_rate * g
+    return w + v, {"velocity": v}
+
+
+def _momentum_averaged(w, g, state, learning_rate, momentum):
+    v = momentum * state["velocity"] + (1 - momentum) * g
+    return w - learning_rate * v, {"velocity": v}
+
+
+def _nesterov(w, g, state, learning_rate, momentum):
+    v = momentum * state["velocity"] - learning_rate * g
+    return w + momentum * v - learning_rate * g, {"velocity": v}
+
+
+def _nesterov_uphill(w, g, state, learning_rate, momentum):
+    v = momentum * state["velocity"] + learning_rate * g
+    return w + momentum * v + learning_rate * g, {"velocity": v}
+
+
+_UPHILL = (
+    "momentum applied with the wrong sign: the step goes uphill. The velocity must point "
+    "downhill, v = momentum * v - learning_rate * g, then w = w + v"
+)
+_FLIPPED = (
+    "the momentum term with the wrong sign (v = -momentum * v - ...): the velocity must keep "
+    "its direction, v = momentum * v - learning_rate * g"
+)
+_FORGOTTEN = (
+    "plain gradient descent: the velocity is not carried from one step to the next "
+    '(read it from state["velocity"] and return the new one)'
+)
+_AVERAGED = (
+    "an average of the gradients, v = momentum * v + (1 - momentum) * g (Adam's first moment): "
+    "classical momentum adds the whole step, v = momentum * v - learning_rate * g"
+)
+
+_MOMENTUM_STATE = {"velocity": np.zeros(3)}
+_MOMENTUM = _Exercise(
+    references={"classical momentum": _momentum},
+    bugs={
+        _UPHILL: _momentum_uphill,
+        _FLIPPED: _momentum_flipped,
+        _FORGOTTEN: _momentum_forgotten,
+        _AVERAGED: _momentum_averaged,
+    },
+    cases=(_Case({"learning_rate": 0.1, "momentum": 0.9}, _MOMENTUM_STATE),),
+    hint_on_error={"KeyError": _keys_hint(_MOMENTUM_STATE)},
+)
+_NESTEROV = _Exercise(
+    references={"Nesterov momentum": _nesterov},
+    bugs={
+        "classical momentum without the look-ahead: Nesterov moves by "
+        "momentum * v - learning_rate * g after updating v": _momentum,
+        _UPHILL: _nesterov_uphill,
+        _FORGOTTEN: _momentum_forgotten,
+    },
+    cases=(_Case({"learning_rate": 0.1, "momentum": 0.9}, _MOMENTUM_STATE),),
+    hint_on_error={"KeyError": _keys_hint(_MOMENTUM_STATE)},
+)
+
+
+def check_momentum_step(fn):
+    """Check ``fn(w, g, state, learning_rate, momentum) -> (w, state)``, state ``{"velocity"}``.
+
+    Reference (Keras): ``v = momentum * v - learning_rate * g;  w = w + v``.
+    """
+    return _MOMENTUM.check(fn)
+
+
+def check_nesterov_step(fn):
+    """Check ``fn(w, g, state, learning_rate, momentum) -> (w, state)``, state ``{"velocity"}``.
+
+    Reference (Keras): ``v = momentum * v - learning_rate * g``, then
+    ``w = w + momentum * v - learning_rate * g`` (the step looks ahead along the new velocity).
+    """
+    return _NESTEROV.check(fn)
+
+
+# ---------------------------------------------------------------- Adagrad
+
+
+def _adagrad(w, g, state, learning_rate, epsilon):
+    acc = state["accumulator"] + g**2
+    return w - learning_rate * g / np.sqrt(acc + epsilon), {"accumulator": acc}
+
+
+def _adagrad_reset(w, g, state, learning_rate, epsilon):
+    acc = g**2
+    return w - learning_rate * g / np.sqrt(acc + epsilon), {"accumulator": acc}
+
+
+def _adagrad_restarted(w, g, state, learning_rate, epsilon):
+    acc = 0.1 + g**2  # the initial value, every step
+    return w - learning_rate * g / np.sqrt(acc + epsilon), {"accumulator": acc}
+
+
+def _adagrad_eps_outside(w, g, state, learning_rate, epsilon):
+    acc = state["accumulator"] + g**2
+    return w - learning_rate * g / (np.sqrt(acc) + epsilon), {"accumulator": acc}
+
+
+def _adagrad_no_sqrt(w, g, state, learning_rate, epsilon):
+    acc = state["accumulator"] + g**2
+    return w - learning_rate * g / (acc + epsilon), {"accumulator": acc}
+
+
+_KEEP_SUM = (
+    "it must keep the running sum of all squared gradients, "
+    'accumulator = state["accumulator"] + g**2'
+)
+_ADAGRAD_STATE = {"accumulator": np.full(3, 0.1)}
+_ADAGRAD = _Exercise(
+    references={"Adagrad": _adagrad},
+    bugs={
+        "the accumulator reset every step: " + _KEEP_SUM: _adagrad_reset,
+        "the accumulator reset to its initial value every step: " + _KEEP_SUM: _adagrad_restarted,
+        "epsilon in the wrong place: outside the square root (the paper's delta); Keras adds it "
+        "inside, g / sqrt(accumulator + epsilon)": _adagrad_eps_outside,
+        "a missing square root: divide by sqrt(accumulator + epsilon), which has the units of g, "
+        "not by the accumulator": _adagrad_no_sqrt,
+    },
+    cases=(
+        _Case({"learning_rate": 0.1, "epsilon": 1e-7}, _ADAGRAD_STATE),
+        _Case(
+            {"learning_rate": 0.1, "epsilon": 1e-7},
+            {"accumulator": np.zeros(3)},
+            _TINY,
+            "tiny gradients (about 1e-4) and the accumulator starting at 0",
+        ),
+    ),
+    hint_on_error={"KeyError": _keys_hint(_ADAGRAD_STATE)},
+)
+
+
+def check_adagrad_step(fn):
+    """Check ``fn(w, g, state, learning_rate, epsilon) -> (w, state)``, state ``{"accumulator"}``.
+
+    Reference (Keras): ``accumulator = accumulator + g**2``, then
+    ``w = w - learning_rate * g / sqrt(accumulator + epsilon)``.
+    The second test starts the accumulator at 0 with tiny gradients, where epsilon matters.
+    """
+    return _ADAGRAD.check(fn)
+
+
+# ---------------------------------------------------------------- RMSprop
+
+
+def _rmsprop(w, g, state, learning_rate, rho, epsilon):
+    ms = rho * state["mean_square"] + (1 - rho) * g**2
+    return w - learning_rate * g / np.sqrt(ms + epsilon), {"mean_square": ms}
+
+
+def _rmsprop_eps_outside(w, g, state, learning_rate, rho, epsilon):
+    ms = rho * state["mean_square"] + (1 - rho) * g**2
+    return w - learning_rate * g / (np.sqrt(ms) + epsilon), {"mean_square": ms}
+
+
+def _rmsprop_swapped(w, g, state, learning_rate, rho, epsilon):
+    ms = (1 - rho) * state["mean_square"] + rho * g**2
+    return w - learning_rate * g / np.sqrt(ms + epsilon), {"mean_square": ms}
+
+
+def _rmsprop_reset(w, g, state, learning_rate, rho, epsilon):
+    ms = (1 - rho) * g**2
+    return w - learning_rate * g / np.sqrt(ms + epsilon), {"mean_square": ms}
+
+
+def _rmsprop_summed(w, g, state, learning_rate, rho, epsilon):
+    ms = state["mean_square"] + g**2
+    return w - learning_rate * g / np.sqrt(ms + epsilon), {"mean_square": ms}
+
+
+_RMSPROP_STATE = {"mean_square": np.zeros(3)}
+_RMSPROP_HYPER = {"learning_rate": 0.01, "rho": 0.9, "epsilon": 1e-7}
+_RMSPROP = _Exercise(
+    references={"RMSprop": _rmsprop},
+    bugs={
+        "epsilon in the wrong place: outside the square root (PyTorch's form); Keras adds it "
+        "inside, g / sqrt(mean_square + epsilon)": _rmsprop_eps_outside,
+        "rho and 1 - rho swapped: rho weighs the old average, mean_square = rho * mean_square "
+        "+ (1 - rho) * g**2": _rmsprop_swapped,
+        "the moving average reset every step: start from the previous "
+        'state["mean_square"]': _rmsprop_reset,
+        "Adagrad's running sum instead of a moving average: multiply the old value by rho and "
+        "g**2 by 1 - rho": _rmsprop_summed,
+    },
+    cases=(
+        _Case(_RMSPROP_HYPER, _RMSPROP_STATE),
+        _Case(_RMSPROP_HYPER, _RMSPROP_STATE, _TINY, "tiny gradients (about 1e-4)"),
+    ),
+    hint_on_error={"KeyError": _keys_hint(_RMSPROP_STATE)},
+)
+
+
+def check_rmsprop_step(fn):
+    """Check ``fn(w, g, state, learning_rate, rho, epsilon) -> (w, state)``.
+
+    ``state`` holds ``"mean_square"``, zeros at the start.
+
+    Reference (Keras): ``mean_square = rho * mean_square + (1 - rho) * g**2;
+    w = w - lr * g / sqrt(mean_square + eps)``. The second test uses tiny gradients.
+    """
+    return _RMSPROP.check(fn)
+
+
+# ---------------------------------------------------------------- Adam
+
+
+def _adam_moments(g, state, beta_1, beta_2):
+    m = beta_1 * state["m"] + (1 - beta_1) * g
+    v = beta_2 * state["v"] + (1 - beta_2) * g**2
+    return m, v
+
+
+def _adam_paper(w, g, state, learning_rate, beta_1, beta_2, epsilon):
+    t = state["t"] + 1
+    m, v = _adam_moments(g, state, beta_1, beta_2)
+    m_hat, v_hat = m / (1 - beta_1**t), v / (1 - beta_2**t)
+    return w - learning_rate * m_hat / (np.sqrt(v_hat) + epsilon), {"m": m, "v": v, "t": t}
+
+
+def _adam_keras(w, g, state, learning_rate, beta_1, beta_2, epsilon):
+    t = state["t"] + 1
+    m, v = _adam_moments(g, state, beta_1, beta_2)
+    lr_t = learning_rate * np.sqrt(1 - beta_2**t) / (1 - beta_1**t)
+    return w - lr_t * m / (np.sqrt(v) + epsilon), {"m": m, "v": v, "t": t}
+
+
+def _adam_uncorrected(w, g, state, learning_rate, beta_1, beta_2, epsilon):
+    m, v = _adam_moments(g, state, beta_1, beta_2)
+    return w - learning_rate * m / (np.sqrt(v) + epsilon), {"m": m, "v": v, "t": state["t"] + 1}
+
+
+def _adam_only_m(w, g, state, learning_rate, beta_1, beta_2, epsilon):
+    t = state["t"] + 1
+    m, v = _adam_moments(g, state, beta_1, beta_2)
+    m_hat = m / (1 - beta_1**t)
+    return w - learning_rate * m_hat / (np.sqrt(v) + epsilon), {"m": m, "v": v, "t": t}
+
+
+def _adam_only_v(w, g, state, learning_rate, beta_1, beta_2, epsilon):
+    t = state["t"] + 1
+    m, v = _adam_moments(g, state, beta_1, beta_2)
+    v_hat = v / (1 - beta_2**t)
+    return w - learning_rate * m / (np.sqrt(v_hat) + epsilon), {"m": m, "v": v, "t": t}
+
+
+def _adam_t_stuck(w, g, state, learning_rate, beta_1, beta_2, epsilon):
+    w, new = _adam_paper(w, g, state, learning_rate, beta_1, beta_2, epsilon)
+    return w, {**new, "t": state["t"]}  # t + 1 used but never stored
+
+
+def _adam_t_zero(w, g, state, learning_rate, beta_1, beta_2, epsilon):
+    t = state["t"]  # used before the increment
+    m, v = _adam_moments(g, state, beta_1, beta_2)
+    m_hat, v_hat = m / (1 - beta_1**t), v / (1 - beta_2**t)
+    return w - learning_rate * m_hat / (np.sqrt(v_hat) + epsilon), {"m": m, "v": v, "t": t + 1}
+
+
+def _adam_eps_inside(w, g, state, learning_rate, beta_1, beta_2, epsilon):
+    t = state["t"] + 1
+    m, v = _adam_moments(g, state, beta_1, beta_2)
+    m_hat, v_hat = m / (1 - beta_1**t), v / (1 - beta_2**t)
+    return w - learning_rate * m_hat / np.sqrt(v_hat + epsilon), {"m": m, "v": v, "t": t}
+
+
+_ADAM_STATE = {"m": np.zeros(3), "v": np.zeros(3), "t": 0}
+_ADAM_HYPER = {"learning_rate": 0.1, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-7}
+_ADAM = _Exercise(
+    references={
+        "Algorithm 1 of the paper": _adam_paper,
+        "Keras's form with epsilon-hat": _adam_keras,
+    },
+    bugs={
+        "the bias correction missing: divide m by 1 - beta_1**t and v by 1 - beta_2**t "
+        "(the first steps are far too small without it)": _adam_uncorrected,
+        "the bias correction applied to m only: v needs it too, v / (1 - beta_2**t)": _adam_only_m,
+        "the bias correction applied to v only: m needs it too, m / (1 - beta_1**t)": _adam_only_v,
+        't not incremented: every step uses the correction of step 1; return state["t"] + 1 in '
+        "the new state": _adam_t_stuck,
+        "t used before it is incremented: at the first step 1 - beta_1**0 = 0 divides by zero; "
+        "add 1 to t first, then correct": _adam_t_zero,
+        "epsilon in the wrong place: inside the square root; Adam adds it outside, "
+        "m_hat / (sqrt(v_hat) + epsilon)": _adam_eps_inside,
+    },
+    cases=(
+        _Case(_ADAM_HYPER, _ADAM_STATE),
+        _Case(_ADAM_HYPER, _ADAM_STATE, _TINY, "tiny gradients (about 1e-4)"),
+    ),
+    hint_on_error={
+        "KeyError": _keys_hint(_ADAM_STATE),
+        "ZeroDivisionError": "Is t still 0 in the bias correction? Add 1 to t first.",
+    },
+)
+
+
+def check_adam_step(fn):
+    """Check ``fn(w, g, state, learning_rate, beta_1, beta_2, epsilon) -> (w, state)``.
+
+    ``state`` holds ``"m"``, ``"v"`` (zeros at the start) and ``"t"``, the number of updates done
+    so far (0 at the start): increment it, then use it in the bias correction. Both Algorithm 1 of
+    the paper and Keras's epsilon-hat form are accepted; the second test uses tiny gradients,
+    where the place of epsilon matters.
+    """
+    return _ADAM.check(fn)

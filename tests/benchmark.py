@@ -1,0 +1,220 @@
+"""Measure the course against its budgets: notebook run time, import time, slider response.
+
+    python tests/benchmark.py                  # everything
+    python tests/benchmark.py --import --sliders
+    python tests/benchmark.py --notebooks notebooks/01_*.ipynb
+    python tests/benchmark.py --strict         # exit 1 when anything is over budget
+
+Budgets (from the course design): every notebook executes headless in 30 s and the whole course
+in 5 min; ``import lrcourse`` takes 0.5 s and does not import TensorFlow; a slider update
+(compute + redraw, i.e. ``explorer.update(...)``) takes 50 ms at the median. Notebooks are
+executed in memory on a fresh kernel and never saved. It is a script, not a test: timings depend
+on the machine, so they are reported, not asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import execute_notebooks  # noqa: E402  (the same executor as the maintainer script)
+
+from lrcourse import landscapes  # noqa: E402
+from lrcourse.widgets import DescentExplorer  # noqa: E402
+
+NOTEBOOK_BUDGET = 30.0  # seconds, each
+COURSE_BUDGET = 300.0  # seconds, all notebooks together
+IMPORT_BUDGET = 0.5  # seconds
+SLIDER_BUDGET = 0.050  # seconds, median of one update
+IMPORT_RUNS = 5
+ANSI = re.compile(r"\x1b\[[0-9;]*m")  # colour codes in kernel tracebacks
+
+
+def learning_rates(n=30, low=1e-3, high=3.0):
+    """A sweep of the learning-rate slider, as a learner dragging it end to end would make."""
+    return [{"learning_rate": float(lr)} for lr in np.geomspace(low, high, n)]
+
+
+# Every explorer the notebooks use: (name, factory, slider settings to sweep through).
+# To add one, append a row: the factory builds the explorer, each settings dict is one update.
+EXPLORERS = [
+    (
+        "DescentExplorer on bowl(10)",
+        lambda: DescentExplorer(landscapes.bowl(10), [2.5, 1.5], 0.1),
+        learning_rates(),
+    ),
+    (
+        "DescentExplorer on parabola()",
+        lambda: DescentExplorer(landscapes.parabola(), 2.5, 0.1),
+        learning_rates(),
+    ),
+    (
+        "DescentExplorer on mountain_range()",
+        lambda: DescentExplorer(landscapes.mountain_range(), [-0.5, 0.5], 0.1),
+        learning_rates(),
+    ),
+]
+
+
+def verdict(value, budget):
+    return "PASS" if value <= budget else "OVER"
+
+
+def table(title, header, rows):
+    widths = [max(len(str(x)) for x in column) for column in zip(header, *rows, strict=True)]
+    print(f"\n{title}")
+    for row in (header, *rows):
+        print("  " + "  ".join(str(x).ljust(w) for x, w in zip(row, widths, strict=True)))
+
+
+# ---------------------------------------------------------------- the three measurements
+
+
+def bench_notebooks(paths):
+    """Headless wall time of each notebook on a fresh kernel (run in memory, never saved)."""
+    rows, over, total = [], False, 0.0
+    for path in execute_notebooks.notebooks_to_run(paths):
+        nb = execute_notebooks.read(path)
+        try:
+            seconds = execute_notebooks.execute(nb, cwd=path.parent)
+        except Exception as exc:  # report and carry on: this is a measurement, not the test
+            rows.append((path.name, "failed", f"{NOTEBOOK_BUDGET:.0f} s", "FAIL"))
+            last_line = ANSI.sub("", str(exc)).strip().splitlines()[-1]
+            print(f"{path.name}: {type(exc).__name__}: {last_line}")
+            over = True
+            continue
+        total += seconds
+        over |= seconds > NOTEBOOK_BUDGET
+        rows.append(
+            (
+                path.name,
+                f"{seconds:.1f} s",
+                f"{NOTEBOOK_BUDGET:.0f} s",
+                verdict(seconds, NOTEBOOK_BUDGET),
+            )
+        )
+    if not rows:
+        print("\nno notebooks to run")
+        return False
+    over |= total > COURSE_BUDGET
+    rows.append(
+        ("total", f"{total:.1f} s", f"{COURSE_BUDGET:.0f} s", verdict(total, COURSE_BUDGET))
+    )
+    table("Notebooks (headless, fresh kernel)", ("notebook", "time", "budget", ""), rows)
+    return over
+
+
+IMPORT_PROBE = """
+import sys, time
+start = time.perf_counter()
+import lrcourse
+seconds = time.perf_counter() - start
+print(seconds, "tensorflow" in sys.modules, "keras" in sys.modules, "matplotlib" in sys.modules)
+"""
+
+
+def bench_import():
+    """``import lrcourse`` in fresh interpreters: the median time, and what came along with it."""
+    runs = []
+    for _ in range(IMPORT_RUNS):
+        out = subprocess.run(
+            [sys.executable, "-c", IMPORT_PROBE],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=120,
+        )
+        seconds, tf, keras, mpl = out.stdout.split()
+        runs.append(float(seconds))
+    median = statistics.median(runs)
+    tf_loaded, keras_loaded = tf == "True", keras == "True"
+    rows = [
+        (
+            "import lrcourse (median of 5)",
+            f"{median * 1000:.0f} ms",
+            f"{IMPORT_BUDGET * 1000:.0f} ms",
+            verdict(median, IMPORT_BUDGET),
+        ),
+        ("  slowest run", f"{max(runs) * 1000:.0f} ms", "", ""),
+        ("tensorflow imported", "yes" if tf_loaded else "no", "no", verdict(tf_loaded, False)),
+        ("keras imported", "yes" if keras_loaded else "no", "no", verdict(keras_loaded, False)),
+        ("matplotlib imported", "yes" if mpl == "True" else "no", "", ""),
+    ]
+    table("Import (fresh interpreter)", ("what", "measured", "budget", ""), rows)
+    return median > IMPORT_BUDGET or tf_loaded or keras_loaded
+
+
+def bench_sliders(explorers=EXPLORERS):
+    """Median time of one slider update (compute + redraw + PNG into the image widget)."""
+    rows, over = [], False
+    for name, factory, settings in explorers:
+        explorer = factory()
+        explorer.widget()  # the image widget exists, so each update also fills it, as in Lab
+        explorer.update(**settings[0])  # the first render draws the fixed background: not timed
+        times = []
+        for values in settings:
+            start = time.perf_counter()
+            explorer.update(**values)
+            times.append(time.perf_counter() - start)
+        median = statistics.median(times)
+        over |= median > SLIDER_BUDGET
+        rows.append(
+            (
+                name,
+                len(times),
+                f"{median * 1000:.1f} ms",
+                f"{max(times) * 1000:.1f} ms",
+                f"{SLIDER_BUDGET * 1000:.0f} ms",
+                verdict(median, SLIDER_BUDGET),
+            )
+        )
+    table(
+        "Slider updates (explorer.update)",
+        ("explorer", "updates", "median", "slowest", "budget", ""),
+        rows,
+    )
+    return over
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--notebooks",
+        nargs="*",
+        metavar="NOTEBOOK",
+        help="time the notebooks (default: all of notebooks/NN_*.ipynb)",
+    )
+    parser.add_argument(
+        "--import",
+        dest="import_",
+        action="store_true",
+        help="time `import lrcourse` in a fresh interpreter",
+    )
+    parser.add_argument("--sliders", action="store_true", help="time the slider updates")
+    parser.add_argument(
+        "--strict", action="store_true", help="exit with status 1 when anything is over budget"
+    )
+    args = parser.parse_args(argv)
+    everything = args.notebooks is None and not args.import_ and not args.sliders
+
+    over = False
+    if args.import_ or everything:
+        over |= bench_import()
+    if args.sliders or everything:
+        over |= bench_sliders()
+    if args.notebooks is not None or everything:
+        over |= bench_notebooks(args.notebooks or [])
+    print("\nover budget or failed: see the OVER and FAIL rows" if over else "\nall within budget")
+    return 1 if over and args.strict else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,147 @@
+"""The feedback framework: three states, one short message, never a traceback."""
+
+import numpy as np
+import pytest
+
+from lrcourse.exercises import (
+    CORRECT,
+    NOT_ATTEMPTED,
+    WRONG,
+    Feedback,
+    call_learner,
+    check_choice,
+    check_sequence,
+    check_value,
+    correct,
+    fmt,
+    not_attempted,
+    wrong,
+)
+
+
+def raises_not_implemented(*args, **kwargs):
+    raise NotImplementedError("your code here")
+
+
+# ---------------------------------------------------------------- Feedback
+
+
+def test_feedback_states_and_text():
+    assert correct("x = 1.").correct and str(correct("x = 1.")) == "✔ Correct: x = 1."
+    assert str(correct()) == "✔ Correct."
+    fb = wrong("at step 2 expected 3, got 5.")
+    assert fb.state == WRONG and not fb.correct
+    assert str(fb) == "✘ Not yet: at step 2 expected 3, got 5."
+    fb = not_attempted()
+    assert fb.state == NOT_ATTEMPTED and not fb.correct
+    assert str(fb).startswith("… Not attempted yet: replace the placeholder")
+    assert repr(fb) == str(fb)
+
+
+def test_feedback_html_is_escaped_and_coloured_by_state():
+    html = wrong("<b>a</b> & 'b'")._repr_html_()
+    assert "<b>a</b>" not in html and "&lt;b&gt;a&lt;/b&gt; &amp;" in html
+    colours = {state: Feedback(state, "m")._repr_html_() for state in (CORRECT, WRONG,
+                                                                        NOT_ATTEMPTED)}
+    assert len(set(colours.values())) == 3
+    assert "#009E73" in colours[CORRECT] and "#D55E00" in colours[WRONG]
+
+
+def test_fmt_is_short_and_stable():
+    assert fmt(1 / 3) == "0.333333"
+    assert fmt(np.float32(2.5)) == "2.5"
+    assert fmt(np.arange(3.0)) == "[0., 1., 2.]"
+    long = fmt(np.arange(100.0))
+    assert "..." in long and len(long) < 60 and "\n" not in long
+    assert fmt("lr") == "'lr'"
+
+
+# ---------------------------------------------------------------- check_value
+
+
+def test_check_value_states():
+    assert check_value(0.2, 0.2).correct
+    assert check_value(0.2 * (1 + 1e-8), 0.2).correct
+    assert check_value([1.0, 2.0], np.array([1.0, 2.0])).correct
+    assert check_value(float("nan"), float("nan")).correct
+    for placeholder in (..., None):
+        assert check_value(placeholder, 1.0).state == NOT_ATTEMPTED
+    fb = check_value(0.3, 0.2, name="the rate", hint="Halve it.")
+    assert fb.state == WRONG and fb.message == "the rate is 0.3; expected 0.2. Halve it."
+    fb = check_value([1.0, 2.0], 1.0)
+    assert fb.state == WRONG and "shape ()" in fb.message and "(2,)" in fb.message
+    fb = check_value("fast", 1.0)
+    assert fb.state == WRONG and "should be a number" in fb.message and "'fast'" in fb.message
+    assert check_value(1.1, 1.0, rtol=0.2).correct and not check_value(1.1, 1.0).correct
+
+
+# ---------------------------------------------------------------- check_sequence
+
+
+def test_check_sequence_names_the_first_wrong_step():
+    expected = [1.0, 2.0, 3.0, 4.0]
+    assert check_sequence([1, 2, 3, 4], expected).correct
+    fb = check_sequence([1.0, 2.0, 5.0, 6.0], expected)
+    assert fb.state == WRONG and fb.message.startswith("at step 2 expected 3, got 5.")
+    fb = check_sequence([9.0, 2.0, 3.0, 4.0], expected, what="epoch", hint="Start at 1.")
+    assert fb.message == "at epoch 0 expected 1, got 9. Start at 1."
+    fb = check_sequence([1.0, 2.0, 3.0, 4.0 + 1e-3], expected)
+    assert fb.message.startswith("at step 3 ")
+
+
+def test_check_sequence_of_points_compares_whole_rows():
+    expected = np.array([[0.0, 0.0], [1.0, 1.0], [2.0, 2.0]])
+    got = expected.copy()
+    got[1, 1] = 7.0
+    got[2, 0] = 7.0
+    fb = check_sequence(got, expected)
+    assert fb.message.startswith("at step 1 expected [1., 1.], got [1., 7.].")
+
+
+def test_check_sequence_shapes_and_placeholders():
+    assert check_sequence(..., [1.0]).state == NOT_ATTEMPTED
+    assert check_sequence(None, [1.0]).state == NOT_ATTEMPTED
+    fb = check_sequence([1.0, 2.0], [1.0, 2.0, 3.0])
+    assert fb.state == WRONG and fb.message == "expected 3 values, got 2."
+    fb = check_sequence([[1.0], [2.0]], [1.0, 2.0])
+    assert fb.state == WRONG and "each value should have shape ()" in fb.message
+    fb = check_sequence(["a", "b"], [1.0, 2.0])
+    assert fb.state == WRONG and "sequence of numbers" in fb.message
+
+
+# ---------------------------------------------------------------- call_learner
+
+
+def test_call_learner_returns_the_result_or_feedback_never_raises():
+    assert call_learner(lambda a, b=0: a + b, 1, b=2) == (3, None)
+    for placeholder in (..., None):
+        result, fb = call_learner(placeholder, 1)
+        assert result is None and fb.state == NOT_ATTEMPTED
+    result, fb = call_learner(raises_not_implemented)
+    assert result is None and fb.state == NOT_ATTEMPTED and "NotImplementedError" in fb.message
+    result, fb = call_learner(lambda: {}["lr"])
+    assert result is None and fb.state == WRONG and fb.message == "your function raised KeyError: 'lr'"
+    result, fb = call_learner(42)
+    assert fb.state == WRONG and "TypeError" in fb.message
+
+
+# ---------------------------------------------------------------- check_choice
+
+OPTIONS = ("lr", "learning_rate", "eta")
+
+
+def test_check_choice_states():
+    fb = check_choice("learning_rate", "learning_rate", OPTIONS, explanation="Keras 3 says so.")
+    assert fb.correct and fb.message == "Keras 3 says so."
+    fb = check_choice("lr", "learning_rate", OPTIONS, hint="look at Keras 3.")
+    assert fb.state == WRONG and fb.message == "'lr' is not it: look at Keras 3."
+    fb = check_choice("alpha", "learning_rate", OPTIONS)
+    assert fb.state == WRONG and "not one of the options 'lr', 'learning_rate', 'eta'" in fb.message
+    fb = check_choice(..., "learning_rate", OPTIONS)
+    assert fb.state == NOT_ATTEMPTED and "'lr', 'learning_rate', 'eta'" in fb.message
+    assert check_choice(None, "learning_rate", OPTIONS).state == NOT_ATTEMPTED
+
+
+@pytest.mark.parametrize("answer", [["lr"], {"lr": 1}, np.array(["lr", "eta"]), np.array([1, 2])])
+def test_check_choice_never_raises_on_odd_answers(answer):
+    assert check_choice(answer, "lr", OPTIONS).state == WRONG

@@ -1,0 +1,289 @@
+"""The optimizer checkers: each classic mistake is caught and named, right answers pass."""
+
+import numpy as np
+import pytest
+
+from lrcourse import optimizers
+from lrcourse.exercises import optimizers as ex
+
+# ---------------------------------------------------------------- answers a learner might write
+
+
+def momentum_right(w, g, state, learning_rate, momentum):
+    v = momentum * state["velocity"] - learning_rate * g
+    return w + v, {"velocity": v}
+
+
+def momentum_pytorch_style(w, g, state, learning_rate, momentum):
+    """PyTorch's buffer (v = mu v + g; w -= lr v): the same steps for a constant rate."""
+    b = momentum * state["velocity"] + g
+    return w - learning_rate * b, {"velocity": b}
+
+
+def momentum_in_place(w, g, state, learning_rate=0.01, momentum=0.9):
+    """cs231n style: mutates its inputs and returns them."""
+    state["velocity"] *= momentum
+    state["velocity"] -= learning_rate * g
+    w += state["velocity"]
+    return w, state
+
+
+def momentum_uphill(w, g, state, learning_rate, momentum):
+    v = momentum * state["velocity"] - learning_rate * g
+    return w - v, {"velocity": v}
+
+
+def momentum_plus_gradient(w, g, state, learning_rate, momentum):
+    v = momentum * state["velocity"] + learning_rate * g
+    return w + v, {"velocity": v}
+
+
+def momentum_flipped(w, g, state, learning_rate, momentum):
+    v = -momentum * state["velocity"] - learning_rate * g
+    return w + v, {"velocity": v}
+
+
+def momentum_not_carried(w, g, state, learning_rate, momentum):
+    v = momentum * np.zeros_like(w) - learning_rate * g
+    return w + v, state
+
+
+def momentum_as_average(w, g, state, learning_rate, momentum):
+    v = momentum * state["velocity"] + (1 - momentum) * g
+    return w - learning_rate * v, {"velocity": v}
+
+
+def nesterov_right(w, g, state, learning_rate, momentum):
+    v = momentum * state["velocity"] - learning_rate * g
+    return w + momentum * v - learning_rate * g, {"velocity": v}
+
+
+def adagrad_right(w, g, state, learning_rate, epsilon):
+    acc = state["accumulator"] + g * g
+    return w - learning_rate * g / np.sqrt(acc + epsilon), {"accumulator": acc}
+
+
+def adagrad_reset(w, g, state, learning_rate, epsilon):
+    acc = np.square(g)
+    return w - learning_rate * g / np.sqrt(acc + epsilon), {"accumulator": acc}
+
+
+def adagrad_eps_outside(w, g, state, learning_rate, epsilon):
+    acc = state["accumulator"] + g * g
+    return w - learning_rate * g / (np.sqrt(acc) + epsilon), {"accumulator": acc}
+
+
+def adagrad_no_sqrt(w, g, state, learning_rate, epsilon):
+    acc = state["accumulator"] + g * g
+    return w - learning_rate * g / (acc + epsilon), {"accumulator": acc}
+
+
+def rmsprop_right(w, g, state, learning_rate, rho, epsilon):
+    ms = rho * state["mean_square"] + (1 - rho) * g**2
+    return w - learning_rate * g / np.sqrt(ms + epsilon), {"mean_square": ms}
+
+
+def rmsprop_eps_outside(w, g, state, learning_rate, rho, epsilon):
+    ms = rho * state["mean_square"] + (1 - rho) * g**2
+    return w - learning_rate * g / (np.sqrt(ms) + epsilon), {"mean_square": ms}
+
+
+def rmsprop_swapped(w, g, state, learning_rate, rho, epsilon):
+    ms = (1 - rho) * state["mean_square"] + rho * g**2
+    return w - learning_rate * g / np.sqrt(ms + epsilon), {"mean_square": ms}
+
+
+def adam_algorithm_1(w, g, state, learning_rate, beta_1, beta_2, epsilon):
+    t = state["t"] + 1
+    m = beta_1 * state["m"] + (1 - beta_1) * g
+    v = beta_2 * state["v"] + (1 - beta_2) * g**2
+    m_hat = m / (1 - beta_1**t)
+    v_hat = v / (1 - beta_2**t)
+    return w - learning_rate * m_hat / (np.sqrt(v_hat) + epsilon), {"m": m, "v": v, "t": t}
+
+
+def adam_with_the_course_optimizer(w, g, state, learning_rate, beta_1, beta_2, epsilon):
+    """Keras's form, through lrcourse.optimizers.Adam: the checker agrees with the package."""
+    adam = optimizers.Adam(learning_rate, beta_1, beta_2, epsilon)
+    full = {"m": state["m"], "v": state["v"], "iterations": state["t"]}
+    w, full = adam.update(w, g, full)
+    return w, {"m": full["m"], "v": full["v"], "t": full["iterations"]}
+
+
+def adam_no_bias_correction(w, g, state, learning_rate, beta_1, beta_2, epsilon):
+    m = beta_1 * state["m"] + (1 - beta_1) * g
+    v = beta_2 * state["v"] + (1 - beta_2) * g**2
+    return w - learning_rate * m / (np.sqrt(v) + epsilon), {"m": m, "v": v, "t": state["t"] + 1}
+
+
+def adam_t_not_stored(w, g, state, learning_rate, beta_1, beta_2, epsilon):
+    t = state["t"] + 1
+    m = beta_1 * state["m"] + (1 - beta_1) * g
+    v = beta_2 * state["v"] + (1 - beta_2) * g**2
+    m_hat, v_hat = m / (1 - beta_1**t), v / (1 - beta_2**t)
+    return w - learning_rate * m_hat / (np.sqrt(v_hat) + epsilon), {"m": m, "v": v, "t": 0}
+
+
+def adam_t_used_before_increment(w, g, state, learning_rate, beta_1, beta_2, epsilon):
+    t = state["t"]
+    m = beta_1 * state["m"] + (1 - beta_1) * g
+    v = beta_2 * state["v"] + (1 - beta_2) * g**2
+    m_hat, v_hat = m / (1 - beta_1**t), v / (1 - beta_2**t)
+    return w - learning_rate * m_hat / (np.sqrt(v_hat) + epsilon), {"m": m, "v": v, "t": t + 1}
+
+
+def adam_t_before_increment_in_python_floats(w, g, state, learning_rate, beta_1, beta_2, epsilon):
+    correction = 1 / (1 - beta_1 ** state["t"])  # raises ZeroDivisionError at t = 0
+    return w - learning_rate * correction * g, state
+
+
+def adam_eps_inside(w, g, state, learning_rate, beta_1, beta_2, epsilon):
+    t = state["t"] + 1
+    m = beta_1 * state["m"] + (1 - beta_1) * g
+    v = beta_2 * state["v"] + (1 - beta_2) * g**2
+    m_hat, v_hat = m / (1 - beta_1**t), v / (1 - beta_2**t)
+    return w - learning_rate * m_hat / np.sqrt(v_hat + epsilon), {"m": m, "v": v, "t": t}
+
+
+# ---------------------------------------------------------------- right answers
+
+
+@pytest.mark.parametrize(
+    ("checker", "answer"),
+    [
+        (ex.check_momentum_step, momentum_right),
+        (ex.check_momentum_step, momentum_pytorch_style),
+        (ex.check_momentum_step, momentum_in_place),
+        (ex.check_nesterov_step, nesterov_right),
+        (ex.check_adagrad_step, adagrad_right),
+        (ex.check_rmsprop_step, rmsprop_right),
+        (ex.check_adam_step, adam_algorithm_1),
+        (ex.check_adam_step, adam_with_the_course_optimizer),
+    ],
+)
+def test_right_answers_pass(checker, answer):
+    feedback = checker(answer)
+    assert feedback.state == "correct", feedback
+    assert feedback.correct
+
+
+def test_adam_says_which_form_it_recognised():
+    assert "Algorithm 1" in ex.check_adam_step(adam_algorithm_1).message
+    assert "Keras" in ex.check_adam_step(adam_with_the_course_optimizer).message
+
+
+# ---------------------------------------------------------------- classic mistakes, named
+
+
+MISTAKES = [
+    (ex.check_momentum_step, momentum_uphill, "wrong sign", 1),
+    (ex.check_momentum_step, momentum_plus_gradient, "wrong sign", 1),
+    (ex.check_momentum_step, momentum_flipped, "momentum term with the wrong sign", 2),
+    (ex.check_momentum_step, momentum_not_carried, "not carried", 2),
+    (ex.check_momentum_step, momentum_as_average, "average", 1),
+    (ex.check_nesterov_step, momentum_right, "without the look-ahead", 1),
+    (ex.check_adagrad_step, adagrad_reset, "reset every step", 1),
+    (ex.check_adagrad_step, adagrad_eps_outside, "epsilon in the wrong place", 1),
+    (ex.check_adagrad_step, adagrad_no_sqrt, "square root", 1),
+    (ex.check_rmsprop_step, rmsprop_eps_outside, "epsilon in the wrong place", 1),
+    (ex.check_rmsprop_step, rmsprop_swapped, "swapped", 1),
+    (ex.check_adam_step, adam_no_bias_correction, "bias correction missing", 1),
+    (ex.check_adam_step, adam_t_not_stored, "t not incremented", 2),
+    (ex.check_adam_step, adam_t_used_before_increment, "before it is incremented", 1),
+    (ex.check_adam_step, adam_eps_inside, "epsilon in the wrong place", 1),
+]
+
+
+@pytest.mark.parametrize(("checker", "answer", "named", "step"), MISTAKES)
+def test_classic_mistakes_are_named(checker, answer, named, step):
+    feedback = checker(answer)
+    assert feedback.state == "not yet"
+    assert not feedback.correct
+    assert named in feedback.message
+    assert feedback.message.startswith(f"at step {step} ")
+    assert "this looks like" in feedback.message
+
+
+def test_epsilon_mistakes_are_caught_on_tiny_gradients():
+    """Where epsilon sits hardly matters for ordinary gradients: the tiny ones reveal it."""
+    message = ex.check_rmsprop_step(rmsprop_eps_outside).message
+    assert "tiny gradients" in message
+    assert "tiny gradients" in ex.check_adam_step(adam_eps_inside).message
+    assert "tiny gradients" not in ex.check_rmsprop_step(rmsprop_swapped).message
+
+
+def test_a_wrong_answer_nobody_predicted_gets_the_step_and_values():
+    def halved(w, g, state, learning_rate, momentum):
+        w, state = momentum_right(w, g, state, learning_rate, momentum)
+        return w * 0.5, state
+
+    feedback = ex.check_momentum_step(halved)
+    assert feedback.state == "not yet"
+    assert "at step 1" in feedback.message and "should be [ 0.92, -1.85, 0.47]" in feedback.message
+    assert "this looks like" not in feedback.message
+
+
+# ---------------------------------------------------------------- placeholders and broken code
+
+
+CHECKERS = [
+    ex.check_momentum_step,
+    ex.check_nesterov_step,
+    ex.check_adagrad_step,
+    ex.check_rmsprop_step,
+    ex.check_adam_step,
+]
+
+
+@pytest.mark.parametrize("checker", CHECKERS)
+def test_placeholders_are_not_attempted(checker):
+    def todo(w, g, state, **hyper):
+        raise NotImplementedError
+
+    for placeholder in (None, ..., todo):
+        assert checker(placeholder).state == "not attempted"
+
+
+@pytest.mark.parametrize("checker", CHECKERS)
+def test_code_that_raises_is_not_yet_with_the_exception_named(checker):
+    def broken(w, g, state, **hyper):
+        return w - undefined_name * g  # noqa: F821
+
+    feedback = checker(broken)
+    assert feedback.state == "not yet"
+    assert "NameError" in feedback.message and "undefined_name" in feedback.message
+
+
+def test_helpful_notes_for_common_errors():
+    def wrong_key(w, g, state, learning_rate, momentum):
+        return w - state["v"], state
+
+    def wrong_arguments(w, g, state, lr, mu):
+        return w, state
+
+    assert '"velocity"' in ex.check_momentum_step(wrong_key).message
+    message = ex.check_momentum_step(wrong_arguments).message
+    assert "TypeError" in message and "learning_rate=..., momentum=..." in message
+    message = ex.check_adam_step(adam_t_before_increment_in_python_floats).message
+    assert "ZeroDivisionError" in message and "t" in message and "at step 1" in message
+
+
+@pytest.mark.parametrize(
+    ("returned", "said"),
+    [
+        (None, "return w, state"),
+        (np.zeros(3), "return w, state"),
+        ((np.zeros(2), {}), "shape"),
+        (("fast", {}), "not numeric"),
+    ],
+)
+def test_bad_return_values_are_explained(returned, said):
+    feedback = ex.check_momentum_step(lambda w, g, state, **hyper: returned)
+    assert feedback.state == "not yet" and said in feedback.message
+
+
+def test_nan_from_the_learner_does_not_warn():
+    def explodes(w, g, state, learning_rate, momentum):
+        return w / 0.0 * 0.0, state  # nan, with a numpy warning outside the checker
+
+    assert ex.check_momentum_step(explodes).state == "not yet"

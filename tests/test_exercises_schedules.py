@@ -1,0 +1,243 @@
+"""The schedule exercise checkers: right answers, each recognised mistake, placeholders, errors."""
+
+import math
+
+import numpy as np
+import pytest
+
+from lrcourse import schedules as S
+from lrcourse.exercises import schedules as ex
+
+# ------------------------------------------------------------------ step decay (notebook 11)
+
+
+def step_decay(epoch):
+    return 0.1 * 0.5 ** math.floor(epoch / 10)
+
+
+def step_decay_one_based(epoch):  # the classic tutorial code: floor((1 + epoch) / epochs_drop)
+    return 0.1 * 0.5 ** math.floor((1 + epoch) / 10)
+
+
+def step_decay_smooth(epoch):
+    return 0.1 * 0.5 ** (epoch / 10)
+
+
+def step_decay_wrong_drop(epoch):
+    return 0.1 * 0.6 ** math.floor(epoch / 10)
+
+
+def test_step_decay_right_answer():
+    feedback = ex.check_step_decay(step_decay)
+    assert feedback.correct, feedback
+
+
+def test_step_decay_recognises_the_one_based_epoch():
+    feedback = ex.check_step_decay(step_decay_one_based)
+    assert feedback.state == "not yet"
+    assert "epoch 9" in str(feedback) and "0-based" in str(feedback)
+
+
+def test_step_decay_recognises_a_missing_floor():
+    feedback = ex.check_step_decay(step_decay_smooth)
+    assert feedback.state == "not yet" and "floor" in str(feedback)
+    assert "at epoch 1 " in str(feedback)
+
+
+def test_step_decay_names_the_first_wrong_epoch():
+    feedback = ex.check_step_decay(step_decay_wrong_drop)
+    assert feedback.state == "not yet" and "at epoch 10 expected 0.05, got 0.06" in str(feedback)
+
+
+def test_step_decay_with_other_parameters():
+    def mine(epoch):
+        return 0.01 * 0.1 ** (epoch // 3)
+
+    assert ex.check_step_decay(mine, initial_learning_rate=0.01, drop=0.1, steps_per_drop=3).correct
+    assert ex.check_step_decay(mine).state == "not yet"
+
+
+# ------------------------------------------------------------------ warmup + cosine (notebook 13)
+
+
+def warmup_cosine(step, peak=0.1, warmup_steps=10, decay_steps=40, alpha=0.0):
+    if step < warmup_steps:
+        return peak * step / warmup_steps
+    t = min(step - warmup_steps, decay_steps)
+    return peak * ((1 - alpha) * 0.5 * (1 + math.cos(math.pi * t / decay_steps)) + alpha)
+
+
+def warmup_cosine_unshifted(step):
+    if step < 10:
+        return 0.1 * step / 10
+    return 0.1 * 0.5 * (1 + math.cos(math.pi * min(step, 40) / 40))
+
+
+def warmup_cosine_unclamped(step):
+    if step < 10:
+        return 0.1 * step / 10
+    return 0.1 * 0.5 * (1 + math.cos(math.pi * (step - 10) / 40))
+
+
+def warmup_cosine_early_peak(step):
+    if step < 9:
+        return 0.1 * step / 9
+    return warmup_cosine(step)
+
+
+def test_warmup_cosine_right_answer():
+    assert ex.check_warmup_cosine(warmup_cosine).correct
+
+
+def test_warmup_cosine_accepts_keras_cosine_decay_with_warmup():
+    keras = S._keras()
+    reference = keras.optimizers.schedules.CosineDecay(0.0, 40, warmup_target=0.1, warmup_steps=10)
+    assert ex.check_warmup_cosine(reference).correct  # float32 tensors are fine
+
+
+@pytest.mark.parametrize(
+    "fn, phrase",
+    [
+        (warmup_cosine_unshifted, "step - warmup_steps"),
+        (warmup_cosine_unclamped, "climbs again"),
+        (warmup_cosine_early_peak, "one step early"),
+    ],
+)
+def test_warmup_cosine_recognises_mistakes(fn, phrase):
+    feedback = ex.check_warmup_cosine(fn)
+    assert feedback.state == "not yet" and phrase in str(feedback)
+
+
+def test_warmup_cosine_with_alpha_and_start():
+    def mine(step):
+        if step < 5:
+            return 0.01 + (0.2 - 0.01) * step / 5
+        t = min(step - 5, 20)
+        return 0.2 * (0.9 * 0.5 * (1 + math.cos(math.pi * t / 20)) + 0.1)
+
+    assert ex.check_warmup_cosine(mine, 0.2, 5, 20, alpha=0.1, start=0.01).correct
+    assert ex.check_warmup_cosine(mine, 0.2, 5, 20, alpha=0.0, start=0.01).state == "not yet"
+
+
+# ------------------------------------------------------------------ cyclical (notebook 14)
+
+
+def triangular(step, base=1e-3, top=6e-3, step_size=20):
+    cycle = math.floor(1 + step / (2 * step_size))
+    x = abs(step / step_size - 2 * cycle + 1)
+    return base + (top - base) * max(0.0, 1 - x)
+
+
+def test_cyclical_right_answer():
+    assert ex.check_cyclical(triangular).correct
+
+
+def test_cyclical_recognises_step_size_read_as_the_full_cycle():
+    feedback = ex.check_cyclical(lambda step: triangular(step, step_size=10))
+    assert feedback.state == "not yet" and "HALF a cycle" in str(feedback)
+
+
+def test_cyclical_recognises_a_double_length_cycle():
+    feedback = ex.check_cyclical(lambda step: triangular(step, step_size=40))
+    assert feedback.state == "not yet" and "twice too long" in str(feedback)
+
+
+def test_cyclical_recognises_the_wrong_policy():
+    def triangular2(step):
+        cycle = math.floor(1 + step / 40)
+        return 1e-3 + (triangular(step) - 1e-3) / 2 ** (cycle - 1)
+
+    assert ex.check_cyclical(triangular2, mode="triangular2").correct
+    feedback = ex.check_cyclical(triangular2)
+    assert feedback.state == "not yet" and "'triangular2' policy" in str(feedback)
+
+
+# ------------------------------------------------------------------ Keras 2's decay= (notebook 10)
+
+
+def test_time_based_replacement_accepts_functions_and_schedules():
+    assert ex.check_time_based_replacement(lambda t: 0.01 / (1 + 1e-3 * t)).correct
+    assert ex.check_time_based_replacement(S.InverseTimeDecay(0.01, 1, 1e-3)).correct
+    keras = S._keras()
+    assert ex.check_time_based_replacement(
+        keras.optimizers.schedules.InverseTimeDecay(0.01, 1, 1e-3)
+    ).correct
+
+
+def test_time_based_replacement_recognises_per_epoch_decay():
+    per_epoch = S.InverseTimeDecay(0.01, 50, 1e-3, staircase=True)
+    feedback = ex.check_time_based_replacement(per_epoch, steps_per_epoch=50)
+    assert feedback.state == "not yet" and "once per epoch" in str(feedback)
+    smooth = S.InverseTimeDecay(0.01, 50, 1e-3)
+    assert "too slowly" in str(ex.check_time_based_replacement(smooth, steps_per_epoch=50))
+    exponential = S.ExponentialDecay(0.01, 1, 1 - 1e-3)
+    assert "exponential" in str(ex.check_time_based_replacement(exponential))
+
+
+# ------------------------------------------------------------------ ReduceLROnPlateau (notebook 15)
+
+LOSSES = [1.0, 0.8, 0.7, 0.7, 0.71, 0.7, 0.69, 0.69, 0.7, 0.7, 0.7, 0.7, 0.7, 0.7]
+
+
+def test_plateau_right_answer():
+    # patience 3: bad epochs 3, 4, 5 -> cut after 5; 6 improves; 7, 8, 9 bad -> cut after 9; then 12
+    feedback = ex.check_plateau_reductions([5, 9, 12], LOSSES, patience=3)
+    assert feedback.correct, feedback
+
+
+def test_plateau_recognises_mistakes():
+    assert "1-based" in str(ex.check_plateau_reductions([6, 10, 13], LOSSES, patience=3))
+    # torch needs patience + 1 = 4 bad epochs in a row: only epochs 7-10 qualify
+    assert "torch" in str(ex.check_plateau_reductions([10], LOSSES, patience=3))
+    cooled = ex.check_plateau_reductions([5, 9, 12], LOSSES, patience=3, cooldown=2)
+    assert cooled.state == "not yet" and "cooldown" in str(cooled)
+    other = ex.check_plateau_reductions([5], LOSSES, patience=3)
+    assert other.state == "not yet" and "after epoch 9" in str(other)
+
+
+def test_plateau_placeholder_and_garbage():
+    assert ex.check_plateau_reductions(..., LOSSES).state == "not attempted"
+    assert ex.check_plateau_reductions(None, LOSSES).state == "not attempted"
+    assert ex.check_plateau_reductions("five", LOSSES).state == "not yet"
+    assert ex.check_plateau_reductions([5.5], LOSSES, patience=3).state == "not yet"
+    assert ex.check_plateau_reductions([], [1.0, 0.9, 0.8]).correct
+
+
+# ------------------------------------------------------------------ every checker: the edge cases
+
+CHECKERS = [
+    ex.check_step_decay,
+    ex.check_warmup_cosine,
+    ex.check_cyclical,
+    ex.check_time_based_replacement,
+]
+
+
+@pytest.mark.parametrize("check", CHECKERS)
+def test_placeholders_are_not_attempted(check):
+    def todo(step):
+        raise NotImplementedError
+
+    for answer in (None, ..., todo):
+        assert check(answer).state == "not attempted"
+
+
+@pytest.mark.parametrize("check", CHECKERS)
+def test_a_raising_function_is_reported_not_raised(check):
+    def broken(step):
+        return 1 / (step - 3)
+
+    feedback = check(broken)
+    assert feedback.state == "not yet" and "3" in str(feedback)
+    assert "ZeroDivisionError" in str(feedback)
+
+
+@pytest.mark.parametrize("check", CHECKERS)
+def test_non_numbers_are_reported(check):
+    assert "not a number" in str(check(lambda step: "fast"))
+    assert "not a number" in str(check(lambda step: None))
+    assert check(0.1).state == "not yet"  # a number, not a function
+
+
+def test_vectorised_numpy_answers_work():
+    assert ex.check_step_decay(lambda e: 0.1 * np.power(0.5, np.floor(e / 10))).correct

@@ -1,0 +1,127 @@
+"""Every notebook carries the course skeleton and was saved cleanly executed, top to bottom."""
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+PATHS = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+LINK = re.compile(r"\]\((\d\d_[^)\s#]*\.ipynb)(?:#[^)\s]*)?\)")
+ADDRESS = re.compile(r"0x[0-9a-f]{6,}")
+
+
+def load(path):
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def source(cell):
+    src = cell.get("source", "")
+    return "".join(src) if isinstance(src, list) else src
+
+
+def markdown(nb):
+    return [source(c) for c in nb["cells"] if c["cell_type"] == "markdown"]
+
+
+def code_cells(nb):
+    return [c for c in nb["cells"] if c["cell_type"] == "code"]
+
+
+def output_texts(output):
+    """Every text an output shows a reader (images and widget state excluded)."""
+    if output["output_type"] == "stream":
+        yield source({"source": output.get("text", "")})
+    elif output["output_type"] == "error":
+        yield "\n".join(output.get("traceback", []))
+    for mime, value in output.get("data", {}).items():
+        if mime.startswith("text/"):
+            yield source({"source": value})
+
+
+@pytest.fixture(params=PATHS, ids=[p.stem for p in PATHS], scope="module")
+def notebook(request):
+    return request.param, load(request.param)
+
+
+def test_there_are_notebooks():
+    assert [p.name for p in PATHS][:3] == [
+        "00_welcome.ipynb", "01_gradient_descent.ipynb", "02_local_optima_and_saddles.ipynb"
+    ]
+
+
+def test_first_cell_is_the_title_with_promise_and_prerequisites(notebook):
+    path, nb = notebook
+    first = nb["cells"][0]
+    assert first["cell_type"] == "markdown"
+    text = source(first)
+    assert text.startswith(f"# {path.name[:2]} · ")
+    assert "You will learn" in text
+    assert "Prerequisites" in text
+
+
+def test_summary_and_references_sections(notebook):
+    _, nb = notebook
+    headings = [ln.strip() for text in markdown(nb) for ln in text.splitlines()
+                if ln.startswith("## ")]
+    assert "## Summary" in headings and "## References" in headings
+    assert headings.index("## Summary") < headings.index("## References")
+
+
+def test_first_code_cell_calls_setup(notebook):
+    _, nb = notebook
+    assert "lrcourse.setup(" in source(code_cells(nb)[0])
+
+
+def test_every_code_cell_was_executed_in_order(notebook):
+    _, nb = notebook
+    counts = [c.get("execution_count") for c in code_cells(nb) if source(c).strip()]
+    assert None not in counts, "a code cell was never run"
+    assert counts[0] == 1
+    assert all(a < b for a, b in zip(counts, counts[1:])), counts
+
+
+def test_saved_outputs_are_clean(notebook):
+    _, nb = notebook
+    for i, cell in enumerate(nb["cells"]):
+        for output in cell.get("outputs", []):
+            where = f"cell {i}"
+            assert output["output_type"] != "error", where
+            assert output.get("name") != "stderr", where
+            for text in output_texts(output):
+                assert "Warning" not in text, (where, text[:200])
+                assert not ADDRESS.search(text), (where, ADDRESS.search(text).group())
+
+
+def test_solutions_are_hidden_and_follow_their_exercise(notebook):
+    _, nb = notebook
+    cells = nb["cells"]
+    solutions = [i for i, c in enumerate(cells) if "solution" in c["metadata"].get("tags", [])]
+    for i in solutions:
+        assert cells[i]["cell_type"] == "code"
+        assert cells[i]["metadata"].get("jupyter", {}).get("source_hidden") is True, f"cell {i}"
+        exercise = cells[i - 1]
+        assert exercise["cell_type"] == "code", f"cell {i} follows no exercise cell"
+        assert "solution" not in exercise["metadata"].get("tags", [])
+        assert "..." in source(exercise) or "NotImplementedError" in source(exercise), f"cell {i-1}"
+        before = [source(c) for c in cells[:i] if c["cell_type"] == "markdown"]
+        assert before and "Exercise" in before[-1], f"cell {i}: no exercise statement above"
+
+
+def test_links_to_existing_notebooks_point_to_real_files(notebook):
+    """A link whose number belongs to a notebook that exists must name that file exactly.
+    (Links to notebooks still being written are checked by the map test below.)"""
+    path, nb = notebook
+    by_number = {p.name[:2]: p.name for p in PATHS}
+    for text in markdown(nb):
+        for target in LINK.findall(text):
+            if target[:2] in by_number:
+                assert target == by_number[target[:2]], f"{path.name} links to {target}"
+
+
+def test_the_welcome_map_links_every_notebook_and_only_those():
+    linked = {t for text in markdown(load(NOTEBOOKS / "00_welcome.ipynb")) for t in LINK.findall(text)}
+    present = {p.name for p in PATHS} - {"00_welcome.ipynb"}
+    assert sorted(linked - present) == [], "linked from 00_welcome but missing from notebooks/"
+    assert sorted(present - linked) == [], "in notebooks/ but not on the map in 00_welcome"
