@@ -51,29 +51,41 @@ def loss_and_metrics(dataset):
 class BatchLog(keras.callbacks.Callback):
     """Records the TRUE loss of every batch and the learning rate each batch used.
 
-    Keras's ``logs["loss"]`` at batch end is the running mean since the epoch began, so the loss of
-    batch k is recovered as ``(k + 1) * mean_k - k * mean_(k-1)``. It also stops training, quietly,
-    as soon as the loss is no longer finite.
+    Keras's ``logs["loss"]`` at batch end is the running mean since the epoch began, weighted by
+    the number of samples in each batch. With ``s_k`` samples seen after batch k and ``n_k`` in
+    batch k, the loss of batch k is recovered as ``(s_k * mean_k - s_(k-1) * mean_(k-1)) / n_k``;
+    only the last batch of an epoch can be smaller. It also stops training, quietly, as soon as
+    the loss is no longer finite.
     """
 
-    def __init__(self):
+    def __init__(self, n_samples=None, batch_size=None):
         super().__init__()
+        self.n_samples, self.batch_size = n_samples, batch_size
         self.losses, self.learning_rates = [], []
         self.diverged_at = None  # (epoch, batch) where the loss stopped being finite
 
     def on_epoch_begin(self, epoch, logs=None):
-        self._epoch, self._previous_mean = epoch, 0.0
+        self._epoch, self._previous_mean, self._seen, self._last = epoch, 0.0, 0, -1
 
     def on_train_batch_begin(self, batch, logs=None):
         self.learning_rates.append(current_learning_rate(self.model.optimizer))
 
     def on_train_batch_end(self, batch, logs=None):
         mean = float(logs["loss"])
-        self.losses.append((batch + 1) * mean - batch * self._previous_mean)
-        self._previous_mean = mean
+        seen = self._samples_through(batch)
+        size = seen - self._seen
+        self.losses.append((seen * mean - self._seen * self._previous_mean) / size)
+        self._seen, self._previous_mean, self._last = seen, mean, batch
         if not np.isfinite(mean) and self.diverged_at is None:
             self.diverged_at = (self._epoch, batch)
             self.model.stop_training = True
+
+    def _samples_through(self, batch):
+        """Samples seen in this epoch up to and including ``batch``. With steps_per_execution > 1
+        Keras reports once per group of batches, so one entry covers the whole group."""
+        if self.n_samples is None or self.batch_size is None:
+            return batch + 1  # sizes unknown: treat the batches as equal
+        return min((batch + 1) * self.batch_size, self.n_samples)
 
 
 def current_learning_rate(optimizer):
@@ -140,7 +152,7 @@ def train(dataset, optimizer, *, epochs=20, batch_size=32, seed=0, hidden=(32,),
     loss, metrics = loss_and_metrics(dataset)
     model.compile(optimizer=optimizer, loss=loss, metrics=metrics,
                   steps_per_execution=steps_per_execution)
-    log = BatchLog()
+    log = BatchLog(len(dataset.x_train), batch_size)
     keras.utils.set_random_seed(seed)
     with np.errstate(all="ignore"):
         history = model.fit(

@@ -250,6 +250,9 @@ def describe(trajectory, landscape=None, tolerance=1e-6, gap=True):
         if hit is not None:
             return f"Within {tolerance:g} of the minimum after {hit} steps."
         left = trajectory.final_loss - landscape.min_value
+        if trajectory.final_loss > trajectory.losses[0]:
+            return (f"Going the wrong way: after {trajectory.steps} steps f - f* = {left:.3g}, "
+                    "more than at the start (a sign of a stride past the stability bound).")
         return f"Not there yet: after {trajectory.steps} steps f - f* = {left:.3g}."
     end = trajectory.final_point
     distance = np.linalg.norm(minima.reshape(len(minima), -1) - np.ravel(end), axis=1)

@@ -8,9 +8,10 @@ Each notebook runs top to bottom on a fresh "python3" kernel with notebooks/ as 
 directory. Widget state is saved with it, so sliders show when the notebook is opened, and
 per-cell timing metadata is dropped, so a re-run changes only what really changed.
 
-The saved outputs must be clean: no stderr, no error, no "Warning", no memory address (0x7f...),
-no progress bar. Any of those, or a cell that raises, makes the script name the notebook and the
-cell and exit with status 1. It is a maintainer script, not a test (pytest does not collect it).
+The outputs must be clean: no stderr, no error, no "Warning", no memory address (0x7f...), no
+progress bar. Any of those, or a cell that raises, makes the script name the notebook and the
+cell, leave that notebook unchanged on disk and exit with status 1. It is a maintainer script,
+not a test (pytest does not collect it).
 """
 
 from __future__ import annotations
@@ -138,7 +139,10 @@ def _excerpt(text, at=0, width=70):
 
 
 def run_one(path, *, save=True):
-    """Execute one notebook (and save it); returns (seconds, problems)."""
+    """Execute one notebook and save it if its outputs are clean; returns (seconds, problems).
+
+    A notebook that raises, or whose new outputs are not clean, is left unchanged on disk.
+    """
     nb = read(path)
     try:
         seconds = execute(nb, cwd=path.parent)
@@ -147,11 +151,12 @@ def run_one(path, *, save=True):
     except DeadKernelError as exc:
         return None, [f"the kernel died: {exc}"]
     except CellExecutionError as exc:
-        return None, [f"a cell raised (notebook left unchanged):\n{exc}"]
+        return None, [f"a cell raised:\n{exc}"]
     normalise(nb)
-    if save:
+    found = problems(nb)
+    if save and not found:
         nbformat.write(nb, path)
-    return seconds, problems(nb)
+    return seconds, found
 
 
 def main(argv=None):
@@ -181,7 +186,7 @@ def main(argv=None):
         if found:
             failed.append(path)
             timing = "" if seconds is None else f" ({seconds:.1f} s)"
-            print(f"FAIL {path.name}{timing}")
+            print(f"FAIL {path.name}{timing}" + ("" if args.check else ", not saved"))
             for line in found:
                 print(f"     {line}")
         else:

@@ -210,7 +210,7 @@ IMAGE_DIGEST = """async (img) => {
 }"""
 
 
-def test_moving_the_learning_rate_slider_redraws_the_picture(lab, chromium):
+def test_moving_the_learning_rate_slider_redraws_the_picture(chromium, lab):
     deadline = time.monotonic() + TEST_BUDGET
     found = sorted(NOTEBOOKS.glob(FIRST_EXPLORER_NOTEBOOK))
     assert found, f"notebooks/{FIRST_EXPLORER_NOTEBOOK} is missing: the browser test opens it"
@@ -238,7 +238,9 @@ def test_moving_the_learning_rate_slider_redraws_the_picture(lab, chromium):
             dismiss_dialogs(page)
             page.wait_for_function(KERNEL_READY, timeout=remaining_ms(deadline, 60))
 
-            # Clear the saved outputs first, so every picture found later comes from the kernel.
+            # Show every cell's prompt (solutions start collapsed), and clear the saved outputs,
+            # so every picture found later comes from the kernel.
+            menu_command(page, "View", "notebook:show-all-cell-code", remaining_ms(deadline, 20))
             menu_command(page, "Edit", "editmenu:clear-all", remaining_ms(deadline, 20))
             menu_command(page, "Run", "runmenu:run-all", remaining_ms(deadline, 20))
             dismiss_dialogs(page)

@@ -47,8 +47,8 @@ def test_shapes_dtypes_and_split_sizes(loaded, name):
 
 
 def match_rows(reconstructed, original):
-    """Index of the original row each reconstructed row is (columns compared in units of their spread)."""
-    spread = np.where(original.std(axis=0) > 0, original.std(axis=0), 1.0)  # blank pixels
+    """The original row each reconstructed row is (columns compared in units of their spread)."""
+    spread = original.std(axis=0)
     a, b = reconstructed / spread, original / spread
     dist = np.abs(a[:, None, :] - b[None, :, :]).max(axis=2)
     nearest = dist.argmin(axis=1)
@@ -63,7 +63,9 @@ def test_digits_split_is_a_partition_of_the_original_images(loaded):
         np.testing.assert_array_equal(pixels, np.round(pixels))  # scaled by 1/16, nothing else
         assert part.min() >= 0 and part.max() <= 1
     rows = np.concatenate([ds.x_train, ds.x_val]).astype(float) * 16
-    index = match_rows(rows, x)
+    position = {row.tobytes(): i for i, row in enumerate(x.astype(float))}  # images are distinct
+    assert len(position) == len(x)
+    index = np.array([position[row.tobytes()] for row in rows])  # KeyError: not an original image
     assert sorted(index) == list(range(len(x)))  # every image once: none in both parts
     np.testing.assert_array_equal(np.concatenate([ds.y_train, ds.y_val]), y[index])
 
@@ -143,10 +145,13 @@ def training():
 
 @pytest.fixture(scope="module")
 def digits_runs(training, loaded):
-    """Two identical 2-epoch SGD runs on digits, and one with another seed."""
+    """Two identical 2-epoch SGD runs on digits, and one epoch with another seed."""
     sgd = training.keras.optimizers.SGD
     ds = loaded["digits"]
-    return [training.train(ds, sgd(learning_rate=0.1), epochs=2, seed=s) for s in (0, 0, 1)]
+    return [
+        training.train(ds, sgd(learning_rate=0.1), epochs=epochs, seed=seed)
+        for seed, epochs in ((0, 2), (0, 2), (1, 1))
+    ]
 
 
 def test_train_history_and_batch_records(digits_runs, loaded):
@@ -170,7 +175,8 @@ def test_same_seed_gives_identical_runs_another_seed_does_not(digits_runs):
     for key in a.history:
         np.testing.assert_array_equal(a.history[key], b.history[key])
     np.testing.assert_array_equal(a.batch_losses, b.batch_losses)
-    assert not np.array_equal(a.batch_losses, c.batch_losses)
+    first_epoch = slice(0, len(c.batch_losses))
+    assert np.abs(a.batch_losses[first_epoch] - c.batch_losses).max() > 1e-3
 
 
 def test_epoch_loss_is_the_sample_weighted_mean_of_the_batch_losses(digits_runs, loaded):
@@ -181,8 +187,9 @@ def test_epoch_loss_is_the_sample_weighted_mean_of_the_batch_losses(digits_runs,
     assert sizes.sum() == n and sizes[-1] < 32
     run = digits_runs[0]
     for epoch, losses in enumerate(run.batch_losses.reshape(2, -1)):
-        assert np.average(losses, weights=sizes) == pytest.approx(run.history["loss"][epoch],
-                                                                  rel=2e-5)
+        assert np.average(losses, weights=sizes) == pytest.approx(
+            run.history["loss"][epoch], rel=2e-5
+        )
 
 
 def test_batch_losses_are_the_true_losses_of_each_batch(training, loaded):
@@ -196,14 +203,16 @@ def test_batch_losses_are_the_true_losses_of_each_batch(training, loaded):
     per_row = log_norm - logits[np.arange(len(logits)), ds.y_train]
     # Put the rows the model finds hardest last, so the short last batch stands out.
     order = np.argsort(per_row, kind="stable")
-    ds = data.Dataset(ds.name, ds.task, ds.x_train[order], ds.y_train[order], ds.x_val, ds.y_val,
-                      ds.description)
+    ds = data.Dataset(
+        ds.name, ds.task, ds.x_train[order], ds.y_train[order], ds.x_val, ds.y_val, ds.description
+    )
     per_row = per_row[order]
-    expected = np.array([per_row[i:i + 32].mean() for i in range(0, len(per_row), 32)])
+    expected = np.array([per_row[i : i + 32].mean() for i in range(0, len(per_row), 32)])
     assert expected[-1] - expected[-2] > 0.05
 
-    run = training.train(ds, training.keras.optimizers.SGD(learning_rate=1e-9), epochs=1,
-                         model=model, shuffle=False)
+    run = training.train(
+        ds, training.keras.optimizers.SGD(learning_rate=1e-9), epochs=1, model=model, shuffle=False
+    )
     np.testing.assert_allclose(run.batch_learning_rates, 1e-9, rtol=1e-6)
     np.testing.assert_allclose(run.batch_losses, expected, rtol=1e-4)
 
@@ -220,8 +229,12 @@ def test_absurd_learning_rate_is_reported_as_diverged_without_warnings(training,
     raw_logs = RawLogs()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        run = training.train(loaded["diabetes"], training.keras.optimizers.SGD(learning_rate=1e3),
-                             epochs=5, callbacks=[raw_logs])
+        run = training.train(
+            loaded["diabetes"],
+            training.keras.optimizers.SGD(learning_rate=1e3),
+            epochs=5,
+            callbacks=[raw_logs],
+        )
     assert caught == []
     assert run.diverged
     epoch, batch = run.diverged_at
@@ -235,8 +248,9 @@ def test_absurd_learning_rate_is_reported_as_diverged_without_warnings(training,
 
 
 def test_a_sensible_learning_rate_on_the_same_data_does_not_diverge(training, loaded):
-    run = training.train(loaded["diabetes"], training.keras.optimizers.SGD(learning_rate=1e-2),
-                         epochs=1)
+    run = training.train(
+        loaded["diabetes"], training.keras.optimizers.SGD(learning_rate=1e-2), epochs=1
+    )
     assert not run.diverged and np.all(np.isfinite(run.batch_losses))
 
 

@@ -12,7 +12,7 @@ from lrcourse.optimizers import SGD
 
 
 def first_escape(x0, factors, radius=ESCAPE_RADIUS):
-    """The first step k at which ``max_i |x0_i * factors_i**k|`` exceeds ``radius`` (closed form)."""
+    """The first step k with ``max_i |x0_i * factors_i**k|`` above ``radius`` (closed form)."""
     k = 1
     while np.max(np.abs(np.asarray(x0) * np.asarray(factors) ** k)) <= radius:
         k += 1
@@ -29,7 +29,11 @@ def flat():
 def steep_wall():
     """``exp(x^2) - 1``: a finite step from x = 1 with lr 10 lands where exp overflows."""
     return L.Landscape(
-        "steep wall", 1, lambda x: np.exp(x**2) - 1, lambda x: 2 * x * np.exp(x**2), ((-3, 3),),
+        "steep wall",
+        1,
+        lambda x: np.exp(x**2) - 1,
+        lambda x: 2 * x * np.exp(x**2),
+        ((-3, 3),),
         minima=np.array([0.0]),
     )
 
@@ -75,8 +79,9 @@ def test_bowl_iterates_follow_the_matrix_power(angle):
     step = np.eye(2) - lr * hessian
     expected = np.array([np.linalg.matrix_power(step, k) @ x0 for k in range(26)])
     np.testing.assert_allclose(run.points, expected, rtol=1e-10, atol=1e-14)
-    np.testing.assert_allclose(run.losses, [0.5 * p @ hessian @ p for p in expected], rtol=1e-10,
-                               atol=1e-14)
+    np.testing.assert_allclose(
+        run.losses, [0.5 * p @ hessian @ p for p in expected], rtol=1e-10, atol=1e-14
+    )
 
 
 @pytest.mark.parametrize("curvature", [0.5, 1.0, 3.0])

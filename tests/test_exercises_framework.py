@@ -41,8 +41,9 @@ def test_feedback_states_and_text():
 def test_feedback_html_is_escaped_and_coloured_by_state():
     html = wrong("<b>a</b> & 'b'")._repr_html_()
     assert "<b>a</b>" not in html and "&lt;b&gt;a&lt;/b&gt; &amp;" in html
-    colours = {state: Feedback(state, "m")._repr_html_() for state in (CORRECT, WRONG,
-                                                                        NOT_ATTEMPTED)}
+    colours = {
+        state: Feedback(state, "m")._repr_html_() for state in (CORRECT, WRONG, NOT_ATTEMPTED)
+    }
     assert len(set(colours.values())) == 3
     assert "#009E73" in colours[CORRECT] and "#D55E00" in colours[WRONG]
 
@@ -120,7 +121,8 @@ def test_call_learner_returns_the_result_or_feedback_never_raises():
     result, fb = call_learner(raises_not_implemented)
     assert result is None and fb.state == NOT_ATTEMPTED and "NotImplementedError" in fb.message
     result, fb = call_learner(lambda: {}["lr"])
-    assert result is None and fb.state == WRONG and fb.message == "your function raised KeyError: 'lr'"
+    assert result is None and fb.state == WRONG
+    assert fb.message == "your function raised KeyError: 'lr'"
     result, fb = call_learner(42)
     assert fb.state == WRONG and "TypeError" in fb.message
 

@@ -162,13 +162,17 @@ def test_classify_by_the_diagonal_is_caught_with_a_hint():
 
 def test_classify_other_mistakes():
     swapped = {"minimum": "maximum", "maximum": "minimum", "saddle": "saddle"}
-    assert_state(check.check_classify(lambda h: swapped[by_eigenvalues(h)]), WRONG,
-                 "expected 'minimum', got 'maximum'")
+    assert_state(
+        check.check_classify(lambda h: swapped[by_eigenvalues(h)]),
+        WRONG,
+        "expected 'minimum', got 'maximum'",
+    )
     assert_state(check.check_classify(lambda h: "Minimum"), WRONG, "'Minimum'")
     assert_state(check.check_classify(raises_zero_division), WRONG, "ZeroDivisionError")
     # right on the first (positive definite) Hessian, then Cholesky fails on the second
-    assert_state(check.check_classify(lambda h: (np.linalg.cholesky(h), "minimum")[1]), WRONG,
-                 "LinAlgError")
+    assert_state(
+        check.check_classify(lambda h: (np.linalg.cholesky(h), "minimum")[1]), WRONG, "LinAlgError"
+    )
 
 
 # ---------------------------------------------------------------- saddle escape

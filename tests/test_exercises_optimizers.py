@@ -287,3 +287,136 @@ def test_nan_from_the_learner_does_not_warn():
         return w / 0.0 * 0.0, state  # nan, with a numpy warning outside the checker
 
     assert ex.check_momentum_step(explodes).state == "not yet"
+
+
+# ---------------------------------------------------------------- Adadelta (notebook 06)
+
+
+def adadelta_right(w, g, state, learning_rate, rho, epsilon):
+    e_g2 = rho * state["mean_square_grad"] + (1 - rho) * g**2
+    dx = -np.sqrt(state["mean_square_delta"] + epsilon) / np.sqrt(e_g2 + epsilon) * g
+    e_dx2 = rho * state["mean_square_delta"] + (1 - rho) * dx**2
+    return w + learning_rate * dx, {"mean_square_grad": e_g2, "mean_square_delta": e_dx2}
+
+
+def adadelta_with_the_course_optimizer(w, g, state, learning_rate, rho, epsilon):
+    """lrcourse.optimizers.Adadelta (Keras's rule): the checker agrees with the package."""
+    adadelta = optimizers.Adadelta(learning_rate, rho, epsilon)
+    return adadelta.update(w, g, {"iterations": 0, **state})
+
+
+def adadelta_as_rmsprop(w, g, state, learning_rate, rho, epsilon):
+    e_g2 = rho * state["mean_square_grad"] + (1 - rho) * g**2
+    return w - learning_rate * g / np.sqrt(e_g2 + epsilon), {**state, "mean_square_grad": e_g2}
+
+
+def adadelta_delta_history_first(w, g, state, learning_rate, rho, epsilon):
+    e_g2 = rho * state["mean_square_grad"] + (1 - rho) * g**2
+    dx = -np.sqrt(state["mean_square_delta"] + epsilon) / np.sqrt(e_g2 + epsilon) * g
+    e_dx2 = rho * state["mean_square_delta"] + (1 - rho) * dx**2
+    dx = -np.sqrt(e_dx2 + epsilon) / np.sqrt(e_g2 + epsilon) * g
+    return w + learning_rate * dx, {"mean_square_grad": e_g2, "mean_square_delta": e_dx2}
+
+
+def adadelta_old_gradient_average(w, g, state, learning_rate, rho, epsilon):
+    dx = -np.sqrt(state["mean_square_delta"] + epsilon) * g
+    dx = dx / np.sqrt(state["mean_square_grad"] + epsilon)
+    e_g2 = rho * state["mean_square_grad"] + (1 - rho) * g**2
+    e_dx2 = rho * state["mean_square_delta"] + (1 - rho) * dx**2
+    return w + learning_rate * dx, {"mean_square_grad": e_g2, "mean_square_delta": e_dx2}
+
+
+def adadelta_eps_outside(w, g, state, learning_rate, rho, epsilon):
+    e_g2 = rho * state["mean_square_grad"] + (1 - rho) * g**2
+    dx = -(np.sqrt(state["mean_square_delta"]) + epsilon) / (np.sqrt(e_g2) + epsilon) * g
+    e_dx2 = rho * state["mean_square_delta"] + (1 - rho) * dx**2
+    return w + learning_rate * dx, {"mean_square_grad": e_g2, "mean_square_delta": e_dx2}
+
+
+def adadelta_no_eps_below(w, g, state, learning_rate, rho, epsilon):
+    e_g2 = rho * state["mean_square_grad"] + (1 - rho) * g**2
+    dx = -np.sqrt(state["mean_square_delta"] + epsilon) / np.sqrt(e_g2) * g
+    e_dx2 = rho * state["mean_square_delta"] + (1 - rho) * dx**2
+    return w + learning_rate * dx, {"mean_square_grad": e_g2, "mean_square_delta": e_dx2}
+
+
+def adadelta_no_eps_above(w, g, state, learning_rate, rho, epsilon):
+    e_g2 = rho * state["mean_square_grad"] + (1 - rho) * g**2
+    dx = -np.sqrt(state["mean_square_delta"]) / np.sqrt(e_g2 + epsilon) * g
+    e_dx2 = rho * state["mean_square_delta"] + (1 - rho) * dx**2
+    return w + learning_rate * dx, {"mean_square_grad": e_g2, "mean_square_delta": e_dx2}
+
+
+def adadelta_paper_without_learning_rate(w, g, state, learning_rate, rho, epsilon):
+    return adadelta_right(w, g, state, 1.0, rho, epsilon)
+
+
+def adadelta_scaled_step_remembered(w, g, state, learning_rate, rho, epsilon):
+    e_g2 = rho * state["mean_square_grad"] + (1 - rho) * g**2
+    step = -learning_rate * np.sqrt(state["mean_square_delta"] + epsilon) / np.sqrt(e_g2 + epsilon)
+    step = step * g
+    e_dx2 = rho * state["mean_square_delta"] + (1 - rho) * step**2
+    return w + step, {"mean_square_grad": e_g2, "mean_square_delta": e_dx2}
+
+
+@pytest.mark.parametrize("answer", [adadelta_right, adadelta_with_the_course_optimizer])
+def test_adadelta_right_answers_pass(answer):
+    feedback = ex.check_adadelta_step(answer)
+    assert feedback.correct, feedback
+
+
+@pytest.mark.parametrize(
+    ("answer", "named", "step", "case"),
+    [
+        (adadelta_as_rmsprop, "RMSprop, not Adadelta", 1, "the paper's settings"),
+        (adadelta_delta_history_first, "E[dx^2] updated before", 1, "the paper's settings"),
+        (adadelta_old_gradient_average, "E[g^2] updated after", 1, "the paper's settings"),
+        (adadelta_eps_outside, "outside the square roots", 1, "the paper's settings"),
+        (adadelta_no_eps_below, "missing under the lower square root", 1, "tiny gradients"),
+        (adadelta_no_eps_above, "never move", 1, "the paper's settings"),
+        (adadelta_paper_without_learning_rate, "learning rate ignored", 1, "learning_rate=0.5"),
+        (adadelta_scaled_step_remembered, "inside the history", 2, "learning_rate=0.5"),
+    ],
+)
+def test_adadelta_mistakes_are_named_at_the_right_step(answer, named, step, case):
+    feedback = ex.check_adadelta_step(answer)
+    assert feedback.state == "not yet"
+    assert feedback.message.startswith(f"at step {step} (with {case}")
+    assert named in feedback.message.split("this looks like ")[1]
+
+
+def test_adadelta_mistakes_each_get_their_own_name():
+    """No two recognised mistakes may be confused: each answer is named by its own description."""
+    answers = [
+        adadelta_as_rmsprop,
+        adadelta_delta_history_first,
+        adadelta_old_gradient_average,
+        adadelta_eps_outside,
+        adadelta_no_eps_below,
+        adadelta_no_eps_above,
+        adadelta_paper_without_learning_rate,
+        adadelta_scaled_step_remembered,
+    ]
+    named = [ex.check_adadelta_step(a).message.split("this looks like ")[1] for a in answers]
+    assert len(set(named)) == len(answers)
+
+
+def test_adadelta_placeholders_and_errors():
+    def todo(w, g, state, **hyper):
+        raise NotImplementedError
+
+    for placeholder in (None, ..., todo):
+        assert ex.check_adadelta_step(placeholder).state == "not attempted"
+
+    def wrong_key(w, g, state, learning_rate, rho, epsilon):
+        return w - state["accumulator"], state
+
+    message = ex.check_adadelta_step(wrong_key).message
+    assert "KeyError" in message and '"mean_square_grad"' in message
+    assert '"mean_square_delta"' in message
+
+    def wrong_arguments(w, g, state, lr, rho, eps):
+        return w, state
+
+    message = ex.check_adadelta_step(wrong_arguments).message
+    assert "learning_rate=..., rho=..., epsilon=..." in message

@@ -1,4 +1,4 @@
-"""Landscapes: exact gradients, critical points where they are claimed, domains and argument checks."""
+"""Landscapes: exact gradients, critical points where claimed, domains and argument checks."""
 
 import math
 

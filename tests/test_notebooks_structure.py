@@ -47,7 +47,9 @@ def notebook(request):
 
 def test_there_are_notebooks():
     assert [p.name for p in PATHS][:3] == [
-        "00_welcome.ipynb", "01_gradient_descent.ipynb", "02_local_optima_and_saddles.ipynb"
+        "00_welcome.ipynb",
+        "01_gradient_descent.ipynb",
+        "02_local_optima_and_saddles.ipynb",
     ]
 
 
@@ -63,8 +65,9 @@ def test_first_cell_is_the_title_with_promise_and_prerequisites(notebook):
 
 def test_summary_and_references_sections(notebook):
     _, nb = notebook
-    headings = [ln.strip() for text in markdown(nb) for ln in text.splitlines()
-                if ln.startswith("## ")]
+    headings = [
+        ln.strip() for text in markdown(nb) for ln in text.splitlines() if ln.startswith("## ")
+    ]
     assert "## Summary" in headings and "## References" in headings
     assert headings.index("## Summary") < headings.index("## References")
 
@@ -79,7 +82,7 @@ def test_every_code_cell_was_executed_in_order(notebook):
     counts = [c.get("execution_count") for c in code_cells(nb) if source(c).strip()]
     assert None not in counts, "a code cell was never run"
     assert counts[0] == 1
-    assert all(a < b for a, b in zip(counts, counts[1:])), counts
+    assert all(a < b for a, b in zip(counts, counts[1:], strict=False)), counts
 
 
 def test_saved_outputs_are_clean(notebook):
@@ -104,7 +107,9 @@ def test_solutions_are_hidden_and_follow_their_exercise(notebook):
         exercise = cells[i - 1]
         assert exercise["cell_type"] == "code", f"cell {i} follows no exercise cell"
         assert "solution" not in exercise["metadata"].get("tags", [])
-        assert "..." in source(exercise) or "NotImplementedError" in source(exercise), f"cell {i-1}"
+        assert "..." in source(exercise) or "NotImplementedError" in source(exercise), (
+            f"cell {i - 1}"
+        )
         before = [source(c) for c in cells[:i] if c["cell_type"] == "markdown"]
         assert before and "Exercise" in before[-1], f"cell {i}: no exercise statement above"
 
@@ -121,7 +126,8 @@ def test_links_to_existing_notebooks_point_to_real_files(notebook):
 
 
 def test_the_welcome_map_links_every_notebook_and_only_those():
-    linked = {t for text in markdown(load(NOTEBOOKS / "00_welcome.ipynb")) for t in LINK.findall(text)}
+    welcome = load(NOTEBOOKS / "00_welcome.ipynb")
+    linked = {target for text in markdown(welcome) for target in LINK.findall(text)}
     present = {p.name for p in PATHS} - {"00_welcome.ipynb"}
     assert sorted(linked - present) == [], "linked from 00_welcome but missing from notebooks/"
     assert sorted(present - linked) == [], "in notebooks/ but not on the map in 00_welcome"

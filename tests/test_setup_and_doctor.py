@@ -16,8 +16,13 @@ from lrcourse.__main__ import main as cli_main
 
 def run_python(*args, env=None, timeout=120):
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("TF_", "KERAS_"))}
-    return subprocess.run([sys.executable, *args], capture_output=True, text=True,
-                          timeout=timeout, env={**clean, **(env or {})})
+    return subprocess.run(
+        [sys.executable, *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**clean, **(env or {})},
+    )
 
 
 HEAVY = ("tensorflow", "keras", "matplotlib.pyplot", "sklearn", "torch")
@@ -34,24 +39,28 @@ HEAVY = ("tensorflow", "keras", "matplotlib.pyplot", "sklearn", "torch")
     ],
 )
 def test_import_stays_light_in_a_fresh_interpreter(imports):
-    code = (f"{imports}\nimport json, sys\n"
-            f"print(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))")
+    code = (
+        f"{imports}\nimport json, sys\n"
+        f"print(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))"
+    )
     out = run_python("-c", code)
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout.strip().splitlines()[-1]) == []
 
 
 def test_setup_quiets_tensorflow_before_it_is_imported():
-    code = ("import os, lrcourse; lrcourse.setup(3); import json; print(json.dumps("
-            "[os.environ.get(k) for k in ('TF_CPP_MIN_LOG_LEVEL', 'TF_ENABLE_ONEDNN_OPTS', "
-            "'PYTHONHASHSEED')]))")
+    code = (
+        "import os, lrcourse; lrcourse.setup(3); import json; print(json.dumps("
+        "[os.environ.get(k) for k in ('TF_CPP_MIN_LOG_LEVEL', 'TF_ENABLE_ONEDNN_OPTS', "
+        "'PYTHONHASHSEED')]))"
+    )
     out = run_python("-c", code)
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout) == ["3", "0", "3"]
 
 
 def draws():
-    return random.random(), np.random.rand(3).tolist()
+    return random.random(), np.random.rand(3).tolist()  # noqa: NPY002 (the legacy global)
 
 
 def test_setup_makes_draws_reproducible_and_returns_a_generator():
@@ -87,8 +96,15 @@ def test_bad_seed_raises_value_error_naming_it(seed):
 # ---------------------------------------------------------------- doctor
 
 
-EXPECTED_CHECKS = ["Python", "numpy", "matplotlib", "ipywidgets", "jupyterlab", "scikit-learn",
-                   "widget front end"]
+EXPECTED_CHECKS = [
+    "Python",
+    "numpy",
+    "matplotlib",
+    "ipywidgets",
+    "jupyterlab",
+    "scikit-learn",
+    "widget front end",
+]
 
 
 def test_doctor_json_without_tensorflow_in_a_subprocess():

@@ -23,8 +23,13 @@ def escape_step(x0, factors):
 @pytest.fixture(scope="module")
 def bowl_explorer():
     # eigenvalues 1 and 10 along the axes: the path is known in closed form
-    return DescentExplorer(L.bowl(condition_number=10.0), x0=[2.5, 1.5], learning_rate=0.1,
-                           steps=40, lr_range=(1e-3, 0.3))
+    return DescentExplorer(
+        L.bowl(condition_number=10.0),
+        x0=[2.5, 1.5],
+        learning_rate=0.1,
+        steps=40,
+        lr_range=(1e-3, 0.3),
+    )
 
 
 @pytest.fixture(scope="module")
@@ -34,8 +39,15 @@ def parabola_explorer():
 
 @pytest.fixture(scope="module")
 def range_explorer():
-    return DescentExplorer(L.mountain_range(), x0=[2.0, -2.2], learning_rate=0.1, steps=80,
-                           lr_range=(1e-2, 3.0), noise_max=1.0, gap=False)
+    return DescentExplorer(
+        L.mountain_range(),
+        x0=[2.0, -2.2],
+        learning_rate=0.1,
+        steps=80,
+        lr_range=(1e-2, 3.0),
+        noise_max=1.0,
+        gap=False,
+    )
 
 
 def bowl_path(lr, x0=(2.5, 1.5), steps=40):
@@ -99,8 +111,7 @@ def test_bowl_start_sliders_move_the_start_marker(bowl_explorer):
     assert len(x) == 1
     px, py = line_data(e.path_line)
     assert (px[0], py[0]) == (-1.0, 2.0)
-    np.testing.assert_allclose(np.column_stack([px, py]), bowl_path(0.1, (-1.0, 2.0)),
-                               rtol=1e-10)
+    np.testing.assert_allclose(np.column_stack([px, py]), bowl_path(0.1, (-1.0, 2.0)), rtol=1e-10)
 
 
 def test_bowl_sliders_have_the_right_names_and_ranges(bowl_explorer):

@@ -86,6 +86,7 @@ HESSIANS = [
     (np.array([[1.0, 2.0], [2.0, 1.0]]), "saddle"),  # positive diagonal, yet a saddle
     (np.array([[2.0, -1.0], [-1.0, 2.0]]), "minimum"),
     (np.diag([1.0, 2.0, -0.5]), "saddle"),
+    (np.diag([-1.0, -2.0, 4.0]), "saddle"),  # positive determinant: 2x2 shortcuts fail here
 ]
 
 

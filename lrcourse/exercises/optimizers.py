@@ -16,6 +16,8 @@ whatever the function returns. Hyperparameters arrive as keyword arguments named
 - ``check_adagrad_step``: state ``{"accumulator": initial_accumulator_value}``;
   ``learning_rate, epsilon``.
 - ``check_rmsprop_step``: state ``{"mean_square": zeros}``; ``learning_rate, rho, epsilon``.
+- ``check_adadelta_step``: state ``{"mean_square_grad": zeros, "mean_square_delta": zeros}``;
+  ``learning_rate, rho, epsilon``.
 - ``check_adam_step``: state ``{"m": zeros, "v": zeros, "t": 0}`` (``t`` counts the updates done
   so far); ``learning_rate, beta_1, beta_2, epsilon``.
 
@@ -379,6 +381,128 @@ def check_rmsprop_step(fn):
     w = w - lr * g / sqrt(mean_square + eps)``. The second test uses tiny gradients.
     """
     return _RMSPROP.check(fn)
+
+
+# ---------------------------------------------------------------- Adadelta
+
+
+def _adadelta_parts(g, state, rho, epsilon):
+    mean_square_grad = rho * state["mean_square_grad"] + (1 - rho) * g**2
+    rms_delta = np.sqrt(state["mean_square_delta"] + epsilon)  # RMS[dx] of the previous step
+    return mean_square_grad, rms_delta
+
+
+def _adadelta(w, g, state, learning_rate, rho, epsilon):
+    msg, rms_delta = _adadelta_parts(g, state, rho, epsilon)
+    delta = -rms_delta / np.sqrt(msg + epsilon) * g
+    msd = rho * state["mean_square_delta"] + (1 - rho) * delta**2
+    return w + learning_rate * delta, {"mean_square_grad": msg, "mean_square_delta": msd}
+
+
+def _adadelta_rmsprop(w, g, state, learning_rate, rho, epsilon):
+    msg = rho * state["mean_square_grad"] + (1 - rho) * g**2
+    return w - learning_rate * g / np.sqrt(msg + epsilon), {**state, "mean_square_grad": msg}
+
+
+def _adadelta_delta_first(w, g, state, learning_rate, rho, epsilon):
+    msg, rms_delta = _adadelta_parts(g, state, rho, epsilon)
+    guess = -rms_delta / np.sqrt(msg + epsilon) * g
+    msd = rho * state["mean_square_delta"] + (1 - rho) * guess**2
+    delta = -np.sqrt(msd + epsilon) / np.sqrt(msg + epsilon) * g  # RMS[dx] of this step
+    return w + learning_rate * delta, {"mean_square_grad": msg, "mean_square_delta": msd}
+
+
+def _adadelta_grad_late(w, g, state, learning_rate, rho, epsilon):
+    _, rms_delta = _adadelta_parts(g, state, rho, epsilon)
+    delta = -rms_delta / np.sqrt(state["mean_square_grad"] + epsilon) * g  # old E[g^2]
+    msg = rho * state["mean_square_grad"] + (1 - rho) * g**2
+    msd = rho * state["mean_square_delta"] + (1 - rho) * delta**2
+    return w + learning_rate * delta, {"mean_square_grad": msg, "mean_square_delta": msd}
+
+
+def _adadelta_eps_outside(w, g, state, learning_rate, rho, epsilon):
+    msg = rho * state["mean_square_grad"] + (1 - rho) * g**2
+    delta = -(np.sqrt(state["mean_square_delta"]) + epsilon) / (np.sqrt(msg) + epsilon) * g
+    msd = rho * state["mean_square_delta"] + (1 - rho) * delta**2
+    return w + learning_rate * delta, {"mean_square_grad": msg, "mean_square_delta": msd}
+
+
+def _adadelta_eps_top_only(w, g, state, learning_rate, rho, epsilon):
+    msg, rms_delta = _adadelta_parts(g, state, rho, epsilon)
+    delta = -rms_delta / np.sqrt(msg) * g
+    msd = rho * state["mean_square_delta"] + (1 - rho) * delta**2
+    return w + learning_rate * delta, {"mean_square_grad": msg, "mean_square_delta": msd}
+
+
+def _adadelta_eps_bottom_only(w, g, state, learning_rate, rho, epsilon):
+    msg = rho * state["mean_square_grad"] + (1 - rho) * g**2
+    delta = -np.sqrt(state["mean_square_delta"]) / np.sqrt(msg + epsilon) * g
+    msd = rho * state["mean_square_delta"] + (1 - rho) * delta**2
+    return w + learning_rate * delta, {"mean_square_grad": msg, "mean_square_delta": msd}
+
+
+def _adadelta_lr_ignored(w, g, state, learning_rate, rho, epsilon):
+    return _adadelta(w, g, state, 1.0, rho, epsilon)
+
+
+def _adadelta_scaled_history(w, g, state, learning_rate, rho, epsilon):
+    msg, rms_delta = _adadelta_parts(g, state, rho, epsilon)
+    step = -learning_rate * rms_delta / np.sqrt(msg + epsilon) * g
+    msd = rho * state["mean_square_delta"] + (1 - rho) * step**2  # the scaled step remembered
+    return w + step, {"mean_square_grad": msg, "mean_square_delta": msd}
+
+
+_ADADELTA_STATE = {"mean_square_grad": np.zeros(3), "mean_square_delta": np.zeros(3)}
+_ADADELTA_PAPER = {"learning_rate": 1.0, "rho": 0.95, "epsilon": 1e-6}
+_ADADELTA = _Exercise(
+    references={"Adadelta": _adadelta},
+    bugs={
+        "RMSprop, not Adadelta: the step is learning_rate * g / RMS[g] without the RMS[dx] "
+        "factor; multiply by sqrt(mean_square_delta + epsilon), the RMS of the previous "
+        "steps": _adadelta_rmsprop,
+        "E[dx^2] updated before the step is computed: the numerator must be RMS[dx] of the "
+        "previous steps (t - 1), so compute dx first and update mean_square_delta after": (
+            _adadelta_delta_first
+        ),
+        "E[g^2] updated after the step is computed: RMS[g] must include the current gradient, "
+        "so update mean_square_grad first": _adadelta_grad_late,
+        "epsilon in the wrong place: outside the square roots; Adadelta adds it inside, "
+        "RMS[y] = sqrt(E[y^2] + epsilon)": _adadelta_eps_outside,
+        "epsilon missing under the lower square root: RMS[g] = sqrt(mean_square_grad + epsilon)"
+        "; without it tiny gradients make huge steps": _adadelta_eps_top_only,
+        "epsilon missing under the upper square root: RMS[dx] = sqrt(mean_square_delta + "
+        "epsilon); without it E[dx^2] starts at 0 and the parameters never move": (
+            _adadelta_eps_bottom_only
+        ),
+        "the learning rate ignored (the paper's form): Keras multiplies the step by "
+        "learning_rate, w = w + learning_rate * dx": _adadelta_lr_ignored,
+        "the learning rate inside the history: E[dx^2] accumulates the paper's dx, before it "
+        "is multiplied by learning_rate": _adadelta_scaled_history,
+    },
+    cases=(
+        _Case(_ADADELTA_PAPER, _ADADELTA_STATE, label="the paper's settings"),
+        _Case(_ADADELTA_PAPER, _ADADELTA_STATE, _TINY, "tiny gradients (about 1e-4)"),
+        _Case({**_ADADELTA_PAPER, "learning_rate": 0.5}, _ADADELTA_STATE),
+    ),
+    hint_on_error={"KeyError": _keys_hint(_ADADELTA_STATE)},
+)
+
+
+def check_adadelta_step(fn):
+    """Check ``fn(w, g, state, learning_rate, rho, epsilon) -> (w, state)``.
+
+    ``state`` holds ``"mean_square_grad"`` (E[g^2]) and ``"mean_square_delta"`` (E[dx^2]), zeros
+    at the start. Reference (Zeiler's Algorithm 1, times Keras's learning rate)::
+
+        mean_square_grad = rho * mean_square_grad + (1 - rho) * g**2
+        dx = -sqrt(mean_square_delta + epsilon) / sqrt(mean_square_grad + epsilon) * g
+        mean_square_delta = rho * mean_square_delta + (1 - rho) * dx**2
+        w = w + learning_rate * dx
+
+    The tests use the paper's settings (learning_rate 1), tiny gradients where epsilon matters,
+    and learning_rate 0.5 (Keras's form).
+    """
+    return _ADADELTA.check(fn)
 
 
 # ---------------------------------------------------------------- Adam
