@@ -22,7 +22,9 @@ def number(name, value, *, low=None, high=None, low_open=False, high_open=False,
     too_low = low is not None and (value <= low if low_open else value < low)
     too_high = high is not None and (value >= high if high_open else value > high)
     if too_low or too_high:
-        raise ValueError(f"{name} must be in {_interval(low, high, low_open, high_open)}, got {value!r}")
+        raise ValueError(
+            f"{name} must be in {_interval(low, high, low_open, high_open)}, got {value!r}"
+        )
     return int(value) if integer else float(value)
 
 

@@ -59,7 +59,7 @@ def setup(seed=0, *, tensorflow=False):
     quiet_tensorflow()
     os.environ["PYTHONHASHSEED"] = str(seed)
     random.seed(seed)
-    np.random.seed(seed)
+    np.random.seed(seed)  # noqa: NPY002 (learners and old code use the global generator)
     style()
     if tensorflow or "tensorflow" in sys.modules:
         seed_tensorflow(seed)

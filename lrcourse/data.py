@@ -14,11 +14,15 @@ from lrcourse import _checks
 
 DATASETS = {
     "digits": ("multiclass", "8x8 images of handwritten digits 0-9 (1797 images, 64 pixels)"),
-    "breast_cancer": ("binary", "Wisconsin breast cancer: malignant or benign (569 cases, 30 "
-                                "measurements)"),
+    "breast_cancer": (
+        "binary",
+        "Wisconsin breast cancer: malignant or benign (569 cases, 30 measurements)",
+    ),
     "wine": ("multiclass", "chemical analysis of 178 Italian wines from 3 cultivars"),
-    "diabetes": ("regression", "disease progression after one year for 442 patients "
-                               "(10 measurements)"),
+    "diabetes": (
+        "regression",
+        "disease progression after one year for 442 patients (10 measurements)",
+    ),
 }
 
 
@@ -45,8 +49,10 @@ class Dataset:
 
     def __repr__(self):
         classes = f", {self.n_classes} classes" if self.n_classes else ""
-        return (f"Dataset({self.name!r}: {len(self.x_train)} train / {len(self.x_val)} validation, "
-                f"{self.n_features} features{classes})")
+        return (
+            f"Dataset({self.name!r}: {len(self.x_train)} train / {len(self.x_val)} validation, "
+            f"{self.n_features} features{classes})"
+        )
 
 
 def load(name="digits", *, validation_fraction=0.25, seed=0):
@@ -61,8 +67,9 @@ def load(name="digits", *, validation_fraction=0.25, seed=0):
     task, description = DATASETS[name]
     x, y = getattr(sklearn.datasets, f"load_{name}")(return_X_y=True)
     stratify = y if task != "regression" else None
-    x_tr, x_va, y_tr, y_va = train_test_split(x, y, test_size=fraction, random_state=seed,
-                                              stratify=stratify)
+    x_tr, x_va, y_tr, y_va = train_test_split(
+        x, y, test_size=fraction, random_state=seed, stratify=stratify
+    )
     if name == "digits":
         x_tr, x_va = x_tr / 16.0, x_va / 16.0  # pixel intensities 0..16 to 0..1
     else:
@@ -72,5 +79,12 @@ def load(name="digits", *, validation_fraction=0.25, seed=0):
         mean, std = y_tr.mean(), y_tr.std()
         y_tr, y_va = (y_tr - mean) / std, (y_va - mean) / std
     y_dtype = "float32" if task == "regression" else "int32"
-    return Dataset(name, task, x_tr.astype("float32"), y_tr.astype(y_dtype),
-                   x_va.astype("float32"), y_va.astype(y_dtype), description)
+    return Dataset(
+        name,
+        task,
+        x_tr.astype("float32"),
+        y_tr.astype(y_dtype),
+        x_va.astype("float32"),
+        y_va.astype(y_dtype),
+        description,
+    )

@@ -1,9 +1,9 @@
 """Gradient descent that records its path and stops cleanly when it diverges.
 
 ``descend(landscape, x0, learning_rate=0.1, steps=50)`` walks downhill with
-``x <- x - learning_rate * grad f(x)`` and returns a :class:`Trajectory`. Pass ``optimizer=`` to walk
-with any optimizer of :mod:`lrcourse.optimizers` instead, and ``noise=`` to add Gaussian noise to
-each gradient (a stand-in for the noise of mini-batches).
+``x <- x - learning_rate * grad f(x)`` and returns a :class:`Trajectory`. Pass ``optimizer=``
+to walk with any optimizer of :mod:`lrcourse.optimizers` instead, and ``noise=`` to add Gaussian
+noise to each gradient (a stand-in for the noise of mini-batches).
 """
 
 from __future__ import annotations
@@ -97,8 +97,12 @@ def descend(landscape, x0, learning_rate=0.1, steps=50, *, optimizer=None, noise
             points.append(x)
             losses.append(float(landscape(x)))
     return Trajectory(
-        np.array(points), np.array(losses), np.array(rates[: len(points) - 1]),
-        steps, diverged_at, reason,
+        np.array(points),
+        np.array(losses),
+        np.array(rates[: len(points) - 1]),
+        steps,
+        diverged_at,
+        reason,
     )
 
 

@@ -1,4 +1,4 @@
-"""``python -m lrcourse doctor``: is this machine ready for the course? Says what to fix, in plain words."""
+"""``python -m lrcourse doctor``: is this machine ready for the course? Says what to fix."""
 
 from __future__ import annotations
 
@@ -37,8 +37,10 @@ def widget_front_end():
     # ipywidgets 8.x pairs with jupyterlab_widgets 3.x; 7.x with 1.x.
     expected = {"8": "3", "7": "1"}.get(ipywidgets.split(".")[0])
     if expected != lab_widgets.split(".")[0]:
-        return False, (f"ipywidgets {ipywidgets} and jupyterlab_widgets {lab_widgets} do not "
-                       "match (8.x needs 3.x).")
+        return False, (
+            f"ipywidgets {ipywidgets} and jupyterlab_widgets {lab_widgets} do not "
+            "match (8.x needs 3.x)."
+        )
     enabled = _lab_extension_enabled()
     if enabled is False:
         return False, "the @jupyter-widgets/jupyterlab-manager extension is not enabled."
@@ -50,8 +52,9 @@ def _lab_extension_enabled():
     if jupyter is None:
         return None
     try:
-        out = subprocess.run([jupyter, "labextension", "list"], capture_output=True, text=True,
-                             timeout=60)
+        out = subprocess.run(
+            [jupyter, "labextension", "list"], capture_output=True, text=True, timeout=60
+        )
     except (OSError, subprocess.TimeoutExpired):
         return None
     text = out.stdout + out.stderr
@@ -95,6 +98,9 @@ def main(argv=None):
             mark = "ok " if ok else "FIX"
             print(f"[{mark}] {name:17s} {detail}")
         bad = [name for name, ok, _ in rows if not ok]
-        print("\nAll set: open notebooks/00_welcome.ipynb." if not bad
-              else f"\nTo fix: {', '.join(bad)} (see above).")
+        print(
+            "\nAll set: open notebooks/00_welcome.ipynb."
+            if not bad
+            else f"\nTo fix: {', '.join(bad)} (see above)."
+        )
     return 0 if all(ok for _, ok, _ in rows) else 1

@@ -1,4 +1,4 @@
-"""Loss landscapes: small objects with a value, an exact gradient, a domain and known critical points.
+"""Loss landscapes: small objects with a value, an exact gradient, a domain and critical points.
 
 A 1-D landscape takes arrays of any shape (one number per point); a 2-D landscape takes arrays of
 shape ``(..., 2)``. Both are vectorised, so a whole grid or many start points go in one call.
@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 
@@ -88,11 +88,16 @@ def _pts(*points):
 
 
 def parabola(curvature=1.0):
-    """``f(x) = curvature/2 * x^2``: the gradient-descent step multiplies x by ``1 - lr*curvature``."""
+    """``f(x) = curvature/2 * x^2``: a gradient step multiplies x by ``1 - lr*curvature``."""
     a = _checks.positive("curvature", curvature)
     return Landscape(
-        "parabola", 1, lambda x: 0.5 * a * x**2, lambda x: a * x, ((-3.0, 3.0),),
-        minima=_pts(0.0), hessian=lambda x: np.array([[a]]),
+        "parabola",
+        1,
+        lambda x: 0.5 * a * x**2,
+        lambda x: a * x,
+        ((-3.0, 3.0),),
+        minima=_pts(0.0),
+        hessian=lambda x: np.array([[a]]),
         description=f"f(x) = {a:g}/2 x^2, one valley at 0, curvature {a:g}",
     )
 
@@ -100,14 +105,19 @@ def parabola(curvature=1.0):
 def cubic():
     """``f(x) = x^3``: zero slope at 0 without a minimum (a 1-D saddle, or inflection point)."""
     return Landscape(
-        "cubic", 1, lambda x: x**3, lambda x: 3 * x**2, ((-2.0, 2.0),),
-        saddles=_pts(0.0), hessian=lambda x: np.array([[6 * float(x)]]),
+        "cubic",
+        1,
+        lambda x: x**3,
+        lambda x: 3 * x**2,
+        ((-2.0, 2.0),),
+        saddles=_pts(0.0),
+        hessian=lambda x: np.array([[6 * float(x)]]),
         description="f(x) = x^3: flat at 0, yet not a minimum",
     )
 
 
 # Valleys of the 1-D range: centre, depth, width. The valley near x = 2.6 is narrow (curvature
-# about 22, so it holds only learning rates below about 0.09); the deepest one, near x = -1, is wide.
+# about 22, so it holds only learning rates below about 0.09); the deepest, near x = -1, is wide.
 _WELLS_1D = np.array([[2.6, 0.5, 0.15], [-1.0, 1.6, 0.7], [-3.8, 0.9, 0.45]])
 
 
@@ -119,7 +129,9 @@ def _range_1d_value(x):
 
 def _range_1d_grad(x):
     d = np.asarray(x)[..., None] - _WELLS_1D[:, 0]
-    wells = _WELLS_1D[:, 1] * np.exp(-(d**2) / (2 * _WELLS_1D[:, 2] ** 2)) * d / _WELLS_1D[:, 2] ** 2
+    wells = (
+        _WELLS_1D[:, 1] * np.exp(-(d**2) / (2 * _WELLS_1D[:, 2] ** 2)) * d / _WELLS_1D[:, 2] ** 2
+    )
     return 0.1 * np.asarray(x) + wells.sum(-1)
 
 
@@ -128,8 +140,13 @@ def mountain_range_1d():
     lo, hi = -6.0, 6.0
     minima, maxima = _critical_points_1d(_range_1d_grad, lo, hi)
     return Landscape(
-        "mountain range (1-D)", 1, _range_1d_value, _range_1d_grad, ((lo, hi),),
-        minima=minima, maxima=maxima,
+        "mountain range (1-D)",
+        1,
+        _range_1d_value,
+        _range_1d_grad,
+        ((lo, hi),),
+        minima=minima,
+        maxima=maxima,
         description="three Gaussian valleys on 0.05 x^2: narrow and shallow near 2.6, wide and "
         "deepest near -1, medium near -3.7",
     )
@@ -154,18 +171,20 @@ def _critical_points_1d(grad, lo, hi, n=20001):
 
 def bowl(condition_number=10.0, angle=0.0, lambda_min=1.0):
     """A quadratic bowl ``f(w) = 1/2 w^T H w`` whose Hessian has eigenvalues
-    ``lambda_min`` and ``condition_number * lambda_min``, its long axis turned by ``angle`` radians."""
+    ``lambda_min`` and ``condition_number * lambda_min``, its axes turned by ``angle`` radians."""
     kappa = _checks.number("condition_number", condition_number, low=1)
     lam_min = _checks.positive("lambda_min", lambda_min)
     theta = _checks.number("angle", angle)
     rot = np.array([[np.cos(theta), -np.sin(theta)], [np.sin(theta), np.cos(theta)]])
     hess = rot @ np.diag([lam_min, kappa * lam_min]) @ rot.T
     return Landscape(
-        "bowl", 2,
+        "bowl",
+        2,
         lambda p: 0.5 * np.einsum("...i,ij,...j->...", p, hess, p),
         lambda p: p @ hess.T,
         ((-3.0, 3.0), (-3.0, 3.0)),
-        minima=_pts((0.0, 0.0)), hessian=lambda p: hess,
+        minima=_pts((0.0, 0.0)),
+        hessian=lambda p: hess,
         description=f"quadratic bowl, eigenvalues {lam_min:g} and {kappa * lam_min:g} "
         f"(condition number {kappa:g})",
     )
@@ -174,11 +193,13 @@ def bowl(condition_number=10.0, angle=0.0, lambda_min=1.0):
 def saddle():
     """``f = x^2 - y^2``: downhill along y, uphill along x; the origin is a saddle point."""
     return Landscape(
-        "saddle", 2,
+        "saddle",
+        2,
         lambda p: p[..., 0] ** 2 - p[..., 1] ** 2,
         lambda p: np.stack([2 * p[..., 0], -2 * p[..., 1]], axis=-1),
         ((-2.0, 2.0), (-2.0, 2.0)),
-        saddles=_pts((0.0, 0.0)), hessian=lambda p: np.diag([2.0, -2.0]),
+        saddles=_pts((0.0, 0.0)),
+        hessian=lambda p: np.diag([2.0, -2.0]),
         description="x^2 - y^2: a horse saddle",
     )
 
@@ -186,7 +207,8 @@ def saddle():
 def monkey_saddle():
     """``f = x^3 - 3 x y^2``: three valleys meet at a flat point (room for a monkey's tail)."""
     return Landscape(
-        "monkey saddle", 2,
+        "monkey saddle",
+        2,
         lambda p: p[..., 0] ** 3 - 3 * p[..., 0] * p[..., 1] ** 2,
         lambda p: np.stack(
             [3 * p[..., 0] ** 2 - 3 * p[..., 1] ** 2, -6 * p[..., 0] * p[..., 1]], axis=-1
@@ -211,8 +233,13 @@ def rosenbrock(a=1.0, b=100.0):
         return np.stack([-2 * (a - x) - 4 * b * x * (y - x**2), 2 * b * (y - x**2)], axis=-1)
 
     return Landscape(
-        "Rosenbrock", 2, value, gradient, ((-2.0, 2.0), (-1.0, 3.0)),
-        minima=_pts((a, a * a)), description=f"(a - x)^2 + b (y - x^2)^2 with a={a:g}, b={b:g}",
+        "Rosenbrock",
+        2,
+        value,
+        gradient,
+        ((-2.0, 2.0), (-1.0, 3.0)),
+        minima=_pts((a, a * a)),
+        description=f"(a - x)^2 + b (y - x^2)^2 with a={a:g}, b={b:g}",
     )
 
 
@@ -250,9 +277,13 @@ def _range_hessian(p):
 
 @functools.lru_cache(maxsize=1)
 def mountain_range():
-    """A 2-D range of four valleys of different depths on a gentle bowl: local optima to get stuck in."""
+    """Four valleys of different depths on a gentle bowl: local optima to get stuck in."""
     landscape = Landscape(
-        "mountain range", 2, _range_value, _range_grad, ((-3.0, 3.0), (-3.0, 3.0)),
+        "mountain range",
+        2,
+        _range_value,
+        _range_grad,
+        ((-3.0, 3.0), (-3.0, 3.0)),
         hessian=_range_hessian,
         description="four Gaussian valleys of depths 1.0, 1.6, 2.2 and 0.7 on a gentle bowl",
     )
@@ -300,7 +331,11 @@ def plateau():
         return p * np.exp(-r2 / 2)[..., None]
 
     return Landscape(
-        "plateau", 2, value, gradient, ((-6.0, 6.0), (-6.0, 6.0)),
+        "plateau",
+        2,
+        value,
+        gradient,
+        ((-6.0, 6.0), (-6.0, 6.0)),
         minima=_pts((0.0, 0.0)),
         description="1 - exp(-|w|^2 / 2): a valley in the middle of a flat plain",
     )
@@ -308,6 +343,15 @@ def plateau():
 
 def all_landscapes():
     """Every landscape of the course, by name, with default settings."""
-    makers = (parabola, cubic, mountain_range_1d, bowl, saddle, monkey_saddle, rosenbrock,
-              mountain_range, plateau)
+    makers = (
+        parabola,
+        cubic,
+        mountain_range_1d,
+        bowl,
+        saddle,
+        monkey_saddle,
+        rosenbrock,
+        mountain_range,
+        plateau,
+    )
     return {land.name: land for land in (make() for make in makers)}

@@ -16,8 +16,9 @@ def figure(ncols=1, nrows=1, *, width=None, height=3.6, **kwargs):
     import matplotlib.pyplot as plt
 
     width = width or min(4.6 * ncols, 12)
-    return plt.subplots(nrows, ncols, figsize=(width, height * nrows), layout="constrained",
-                        **kwargs)
+    return plt.subplots(
+        nrows, ncols, figsize=(width, height * nrows), layout="constrained", **kwargs
+    )
 
 
 def draw_landscape(ax, landscape, *, levels=30, log_levels=False, n=200, critical_points=True):
@@ -32,8 +33,9 @@ def draw_landscape(ax, landscape, *, levels=30, log_levels=False, n=200, critica
             shift = zz.min() - 1e-3
             levels = shift + np.geomspace(1e-3, zz.max() - shift, levels)
         filled = ax.contourf(xx, yy, zz, levels=levels, cmap="Blues_r", alpha=0.9, zorder=0)
-        lines = ax.contour(xx, yy, zz, levels=filled.levels, colors="white", linewidths=0.4,
-                           alpha=0.6, zorder=0)
+        lines = ax.contour(
+            xx, yy, zz, levels=filled.levels, colors="white", linewidths=0.4, alpha=0.6, zorder=0
+        )
         artists = [filled, lines]
         ax.set(xlabel="$w_1$", ylabel="$w_2$", xlim=landscape.domain[0], ylim=landscape.domain[1])
         ax.set_aspect("equal", adjustable="box")
@@ -56,8 +58,11 @@ def mark_critical_points(ax, landscape):
             x, y = pts, landscape(pts)
         else:
             x, y = pts[:, 0], pts[:, 1]
-        artists.append(ax.scatter(x, y, marker=marker, s=90, color="white", edgecolor="black",
-                                  zorder=5, label=label))
+        artists.append(
+            ax.scatter(
+                x, y, marker=marker, s=90, color="white", edgecolor="black", zorder=5, label=label
+            )
+        )
     return artists
 
 
@@ -89,8 +94,9 @@ def plot_losses(ax, trajectories, *, minimum=0.0, labels=None, colors=PALETTE):
         (line,) = ax.plot(np.arange(len(ys)), ys, color=colors[i % len(colors)], label=label)
         artists.append(line)
         if traj.diverged:
-            artists.append(ax.plot(len(ys) - 1, ys[-1], "x", ms=10, mew=2,
-                                   color=line.get_color())[0])
+            artists.append(
+                ax.plot(len(ys) - 1, ys[-1], "x", ms=10, mew=2, color=line.get_color())[0]
+            )
     ax.set(xlabel="step", ylabel="$f(x_k) - f^*$", yscale="log")
     ax.legend(fontsize=9)
     return artists

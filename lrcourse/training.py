@@ -1,4 +1,4 @@
-"""Small, quiet, repeatable Keras training for the notebooks (imports Keras: import it only to train).
+"""Small, quiet, repeatable Keras training for the notebooks (imports Keras: only to train).
 
 ``train(dataset, optimizer, epochs=20)`` builds a small network for the dataset, trains it without
 progress bars and returns a :class:`Run`: the history as arrays, the true per-batch losses and
@@ -18,7 +18,7 @@ keras = seed_tensorflow(0)
 
 #: Part III's reference experiment. Every schedule notebook and the showdown train exactly this,
 #: so their numbers can be compared. Plain SGD (no momentum): the schedule alone sets the step.
-#: 0.3 is the best constant rate of the sweep in notebook 09 (the baseline every schedule must beat).
+#: The baseline is the best constant rate of the sweep in notebook 09: every schedule must beat it.
 REFERENCE = {
     "dataset": "digits",
     "hidden": (32,),
@@ -34,7 +34,9 @@ def build_model(dataset, hidden=(32,), *, seed=0, activation="relu"):
     keras.utils.set_random_seed(_checks.count("seed", seed, minimum=0))
     outputs = dataset.n_classes if dataset.task == "multiclass" else 1
     layers = [keras.Input((dataset.n_features,))]
-    layers += [keras.layers.Dense(_checks.count("hidden", h), activation=activation) for h in hidden]
+    layers += [
+        keras.layers.Dense(_checks.count("hidden", h), activation=activation) for h in hidden
+    ]
     layers.append(keras.layers.Dense(outputs))
     return keras.Sequential(layers, name=f"mlp_{dataset.name}")
 
@@ -44,7 +46,8 @@ def loss_and_metrics(dataset):
         return keras.losses.SparseCategoricalCrossentropy(from_logits=True), ["accuracy"]
     if dataset.task == "binary":
         return keras.losses.BinaryCrossentropy(from_logits=True), [
-            keras.metrics.BinaryAccuracy(threshold=0.0, name="accuracy")]
+            keras.metrics.BinaryAccuracy(threshold=0.0, name="accuracy")
+        ]
     return keras.losses.MeanSquaredError(), []
 
 
@@ -96,7 +99,7 @@ def current_learning_rate(optimizer):
 
 @dataclass(eq=False)
 class Run:
-    """One training run: ``history[key]`` per epoch, ``batch_losses`` and ``batch_learning_rates``."""
+    """One run: ``history[key]`` per epoch, ``batch_losses`` and ``batch_learning_rates``."""
 
     history: dict
     batch_losses: np.ndarray
@@ -135,8 +138,19 @@ class Run:
         return f"Run({self.message})"
 
 
-def train(dataset, optimizer, *, epochs=20, batch_size=32, seed=0, hidden=(32,), callbacks=(),
-          model=None, steps_per_execution=1, shuffle=True):
+def train(
+    dataset,
+    optimizer,
+    *,
+    epochs=20,
+    batch_size=32,
+    seed=0,
+    hidden=(32,),
+    callbacks=(),
+    model=None,
+    steps_per_execution=1,
+    shuffle=True,
+):
     """Train a fresh small network (or ``model``) on ``dataset`` quietly and return a :class:`Run`.
 
     The same ``seed`` gives the same initial weights and batch order, so runs that differ only in
@@ -146,19 +160,32 @@ def train(dataset, optimizer, *, epochs=20, batch_size=32, seed=0, hidden=(32,),
     batch_size = _checks.count("batch_size", batch_size)
     seed = _checks.count("seed", seed, minimum=0)
     if isinstance(optimizer, str):
-        raise ValueError("optimizer must be a keras optimizer object, e.g. "
-                         "keras.optimizers.SGD(learning_rate=0.1), not a string")
+        raise ValueError(
+            "optimizer must be a keras optimizer object, e.g. "
+            "keras.optimizers.SGD(learning_rate=0.1), not a string"
+        )
     model = model if model is not None else build_model(dataset, hidden, seed=seed)
     loss, metrics = loss_and_metrics(dataset)
-    model.compile(optimizer=optimizer, loss=loss, metrics=metrics,
-                  steps_per_execution=steps_per_execution)
+    model.compile(
+        optimizer=optimizer, loss=loss, metrics=metrics, steps_per_execution=steps_per_execution
+    )
     log = BatchLog(len(dataset.x_train), batch_size)
     keras.utils.set_random_seed(seed)
     with np.errstate(all="ignore"):
         history = model.fit(
-            dataset.x_train, dataset.y_train, batch_size=batch_size, epochs=epochs, verbose=0,
-            validation_data=(dataset.x_val, dataset.y_val), callbacks=[log, *callbacks],
+            dataset.x_train,
+            dataset.y_train,
+            batch_size=batch_size,
+            epochs=epochs,
+            verbose=0,
+            validation_data=(dataset.x_val, dataset.y_val),
+            callbacks=[log, *callbacks],
             shuffle=shuffle,
         )
-    return Run({k: np.asarray(v, dtype=float) for k, v in history.history.items()},
-               np.asarray(log.losses), np.asarray(log.learning_rates), log.diverged_at, model)
+    return Run(
+        {k: np.asarray(v, dtype=float) for k, v in history.history.items()},
+        np.asarray(log.losses),
+        np.asarray(log.learning_rates),
+        log.diverged_at,
+        model,
+    )

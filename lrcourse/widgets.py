@@ -59,11 +59,12 @@ class Explorer:
         return {name: control.value for name, control in self.controls.items()}
 
     def update(self, **values):
-        """Set some slider values (as a learner dragging them would) and redraw. Returns the status."""
+        """Set slider values (as a learner dragging them would), redraw, return the status."""
         unknown = set(values) - set(self.controls)
         if unknown:
-            raise ValueError(f"unknown control(s) {sorted(unknown)}; this explorer has "
-                             f"{sorted(self.controls)}")
+            raise ValueError(
+                f"unknown control(s) {sorted(unknown)}; this explorer has {sorted(self.controls)}"
+            )
         self._syncing = True
         try:
             for name, value in values.items():
@@ -111,8 +112,9 @@ class Explorer:
                 self.render()
             self._image = widgets.Image(value=self.png, format="png")
             self._status = widgets.HTML(f"<b>{self.status}</b>")
-            sliders = widgets.HBox(list(self.controls.values()),
-                                   layout=widgets.Layout(flex_flow="row wrap"))
+            sliders = widgets.HBox(
+                list(self.controls.values()), layout=widgets.Layout(flex_flow="row wrap")
+            )
             self._box = widgets.VBox([sliders, self._image, self._status])
         return self._box
 
@@ -148,9 +150,16 @@ def log_slider(description, value, low, high, **kwargs):
     import ipywidgets as widgets
 
     return widgets.FloatLogSlider(
-        value=value, base=10, min=np.log10(low), max=np.log10(high), step=0.01,
-        description=description, readout_format=".3g", continuous_update=True,
-        style={"description_width": "initial"}, **kwargs,
+        value=value,
+        base=10,
+        min=np.log10(low),
+        max=np.log10(high),
+        step=0.01,
+        description=description,
+        readout_format=".3g",
+        continuous_update=True,
+        style={"description_width": "initial"},
+        **kwargs,
     )
 
 
@@ -158,8 +167,14 @@ def slider(description, value, low, high, step=0.01, **kwargs):
     import ipywidgets as widgets
 
     return widgets.FloatSlider(
-        value=value, min=low, max=high, step=step, description=description,
-        readout_format=".2f", continuous_update=True, style={"description_width": "initial"},
+        value=value,
+        min=low,
+        max=high,
+        step=step,
+        description=description,
+        readout_format=".2f",
+        continuous_update=True,
+        style={"description_width": "initial"},
         **kwargs,
     )
 
@@ -171,8 +186,20 @@ class DescentExplorer(Explorer):
     shows ``f(x_k) - f*`` on a log axis when the minimum is known (``gap=True``), else ``f(x_k)``.
     """
 
-    def __init__(self, landscape, x0, learning_rate=0.1, steps=40, *, lr_range=(1e-3, 3.0),
-                 noise_max=0.0, gap=True, optimizer=None, extra_controls=None, seed=0):
+    def __init__(
+        self,
+        landscape,
+        x0,
+        learning_rate=0.1,
+        steps=40,
+        *,
+        lr_range=(1e-3, 3.0),
+        noise_max=0.0,
+        gap=True,
+        optimizer=None,
+        extra_controls=None,
+        seed=0,
+    ):
         super().__init__()
         self.landscape, self.steps, self.gap, self.seed = landscape, steps, gap, seed
         # optimizer: None for plain gradient descent, or a callable that builds an Optimizer from
@@ -188,10 +215,12 @@ class DescentExplorer(Explorer):
             self.add_control("noise", slider("gradient noise", 0.0, 0.0, noise_max))
         self.ax_path, self.ax_loss = self.fig.subplots(1, 2)
         draw_landscape(self.ax_path, landscape, log_levels=gap and landscape.dim == 2)
-        self.path_line = self.moving(self.ax_path.plot([], [], "o-", color=PALETTE[3], ms=3.5,
-                                                       lw=1.2)[0])
-        self.start_dot = self.moving(self.ax_path.plot([], [], "o", ms=10, mfc="none",
-                                                       mec=PALETTE[3], mew=2)[0])
+        self.path_line = self.moving(
+            self.ax_path.plot([], [], "o-", color=PALETTE[3], ms=3.5, lw=1.2)[0]
+        )
+        self.start_dot = self.moving(
+            self.ax_path.plot([], [], "o", ms=10, mfc="none", mec=PALETTE[3], mew=2)[0]
+        )
         self.loss_line = self.moving(self.ax_loss.plot([], [], color=PALETTE[0])[0])
         self.title = self.moving(self.ax_loss.set_title(" "))
         self._fix_loss_axis()
@@ -204,8 +233,7 @@ class DescentExplorer(Explorer):
         else:
             values = self.landscape.grid(120)[-1]
             span = values.max() - values.min()
-            ax.set(ylim=(values.min() - 0.05 * span, values.max() + 0.05 * span),
-                   ylabel="$f(x_k)$")
+            ax.set(ylim=(values.min() - 0.05 * span, values.max() + 0.05 * span), ylabel="$f(x_k)$")
         ax.set_xlabel("step")
 
     def start_point(self, values):
@@ -218,8 +246,13 @@ class DescentExplorer(Explorer):
         hyper = {k: v for k, v in values.items() if k not in ("x0", "y0", "noise")}
         optimizer = self.optimizer(**hyper) if self.optimizer else None
         self.trajectory = traj = descend(
-            self.landscape, self.start_point(values), lr, self.steps, optimizer=optimizer,
-            noise=values.get("noise", 0.0), seed=self.seed,
+            self.landscape,
+            self.start_point(values),
+            lr,
+            self.steps,
+            optimizer=optimizer,
+            noise=values.get("noise", 0.0),
+            seed=self.seed,
         )
         pts = traj.points
         if self.landscape.dim == 1:
@@ -251,16 +284,20 @@ def describe(trajectory, landscape=None, tolerance=1e-6, gap=True):
             return f"Within {tolerance:g} of the minimum after {hit} steps."
         left = trajectory.final_loss - landscape.min_value
         if trajectory.final_loss > trajectory.losses[0]:
-            return (f"Going the wrong way: after {trajectory.steps} steps f - f* = {left:.3g}, "
-                    "more than at the start (a sign of a stride past the stability bound).")
+            return (
+                f"Going the wrong way: after {trajectory.steps} steps f - f* = {left:.3g}, "
+                "more than at the start (a sign of a stride past the stability bound)."
+            )
         return f"Not there yet: after {trajectory.steps} steps f - f* = {left:.3g}."
     end = trajectory.final_point
     distance = np.linalg.norm(minima.reshape(len(minima), -1) - np.ravel(end), axis=1)
     nearest = minima[np.argmin(distance)]
     where = np.array2string(np.round(np.atleast_1d(nearest), 2) + 0.0, separator=", ")
     if distance.min() < 1e-3:
-        return (f"Settled in the valley at {where} (f = {landscape(nearest):.4g}) "
-                f"after {trajectory.steps} steps.")
+        return (
+            f"Settled in the valley at {where} (f = {landscape(nearest):.4g}) "
+            f"after {trajectory.steps} steps."
+        )
     return f"Not settled after {trajectory.steps} steps: f = {trajectory.final_loss:.4g}."
 
 
@@ -273,8 +310,20 @@ class ScheduleExplorer(Explorer):
     array of steps); ``controls`` maps names to slider widgets (see ``slider``/``log_slider``).
     """
 
-    def __init__(self, make_schedule, controls, *, steps=400, baseline=0.05, noise=2.0, runs=16,
-                 landscape=None, lr_limits=None, log_lr=False, step_label="step (batches)"):
+    def __init__(
+        self,
+        make_schedule,
+        controls,
+        *,
+        steps=400,
+        baseline=0.05,
+        noise=2.0,
+        runs=16,
+        landscape=None,
+        lr_limits=None,
+        log_lr=False,
+        step_label="step (batches)",
+    ):
         super().__init__()
         self.make_schedule, self.steps, self.noise, self.runs = make_schedule, steps, noise, runs
         self.landscape = landscape or bowl(condition_number=10.0)
@@ -283,22 +332,32 @@ class ScheduleExplorer(Explorer):
             self.add_control(name, control)
         self.ax_lr, self.ax_loss = self.fig.subplots(1, 2)
         self.grid = np.arange(steps)
-        baseline_loss, _ = noisy_descent(self.landscape, self.x0, np.full(steps, baseline),
-                                         noise=noise, runs=runs)
+        baseline_loss, _ = noisy_descent(
+            self.landscape, self.x0, np.full(steps, baseline), noise=noise, runs=runs
+        )
         self.baseline_loss = baseline_loss
         self.ax_lr.axhline(baseline, color="0.6", ls="--", label=f"constant {baseline:g}")
         self.ax_loss.plot(baseline_loss, color="0.6", ls="--", label=f"constant {baseline:g}")
         self.lr_line = self.moving(self.ax_lr.plot([], [], color=PALETTE[0], label="schedule")[0])
-        self.loss_line = self.moving(self.ax_loss.plot([], [], color=PALETTE[0],
-                                                       label="schedule")[0])
+        self.loss_line = self.moving(
+            self.ax_loss.plot([], [], color=PALETTE[0], label="schedule")[0]
+        )
         self.title = self.moving(self.ax_loss.set_title(" "))
-        self.ax_lr.set(xlim=(0, steps), xlabel=step_label, ylabel="learning rate",
-                       ylim=lr_limits or (0, 2.2 * baseline))
+        self.ax_lr.set(
+            xlim=(0, steps),
+            xlabel=step_label,
+            ylabel="learning rate",
+            ylim=lr_limits or (0, 2.2 * baseline),
+        )
         if log_lr:
             self.ax_lr.set_yscale("log")
-        self.ax_loss.set(xlim=(0, steps), xlabel=step_label, yscale="log",
-                         ylabel="mean loss of noisy SGD",
-                         ylim=(1e-2 * baseline_loss.min(), 3 * baseline_loss[0]))
+        self.ax_loss.set(
+            xlim=(0, steps),
+            xlabel=step_label,
+            yscale="log",
+            ylabel="mean loss of noisy SGD",
+            ylim=(1e-2 * baseline_loss.min(), 3 * baseline_loss[0]),
+        )
         self.ax_lr.legend(loc="upper right", fontsize=9)
         self.ax_loss.legend(loc="upper right", fontsize=9)
 
@@ -307,16 +366,21 @@ class ScheduleExplorer(Explorer):
         rates = np.asarray(schedule(self.grid), dtype=float)
         self.rates = rates
         self.lr_line.set_data(self.grid, rates)
-        losses, blew_up = noisy_descent(self.landscape, self.x0, rates, noise=self.noise,
-                                        runs=self.runs)
+        losses, blew_up = noisy_descent(
+            self.landscape, self.x0, rates, noise=self.noise, runs=self.runs
+        )
         self.losses = losses
         self.loss_line.set_data(np.arange(len(losses)), losses)
         if blew_up is not None:
             self.title.set_text("diverged")
-            return (f"Diverged at step {blew_up}: the learning rate went above the stability "
-                    f"bound of this bowl (2 / lambda_max).")
+            return (
+                f"Diverged at step {blew_up}: the learning rate went above the stability "
+                f"bound of this bowl (2 / lambda_max)."
+            )
         tail = max(1, self.steps // 10)
         ours, const = losses[-tail:].mean(), self.baseline_loss[-tail:].mean()
         self.title.set_text(f"final loss {ours:.3g} (constant: {const:.3g})")
-        return (f"Mean loss over the last {tail} steps: {ours:.4g} with the schedule, "
-                f"{const:.4g} with the constant rate.")
+        return (
+            f"Mean loss over the last {tail} steps: {ours:.4g} with the schedule, "
+            f"{const:.4g} with the constant rate."
+        )

@@ -29,7 +29,9 @@ class Feedback:
         return self.state == CORRECT
 
     def __str__(self):
-        head = {CORRECT: "Correct", WRONG: "Not yet", NOT_ATTEMPTED: "Not attempted yet"}[self.state]
+        head = {CORRECT: "Correct", WRONG: "Not yet", NOT_ATTEMPTED: "Not attempted yet"}[
+            self.state
+        ]
         text = f"{_ICONS[self.state]} {head}"
         return f"{text}: {self.message}" if self.message else f"{text}."
 
@@ -106,7 +108,7 @@ def check_sequence(answer, expected, *, what="step", rtol=1e-6, atol=1e-9, hint=
 
 
 def call_learner(fn, *args, **kwargs):
-    """Run the learner's function; return ``(result, feedback)`` where feedback is None on success."""
+    """Run the learner's function: ``(result, None)`` on success, else ``(None, feedback)``."""
     if is_placeholder(fn):
         return None, not_attempted()
     try:
@@ -117,7 +119,9 @@ def call_learner(fn, *args, **kwargs):
         return None, wrong(f"your function raised {type(exc).__name__}: {exc}")
 
 
-def check_choice(answer, correct_option, options, *, explanation="", hint="think it through and try again."):
+def check_choice(
+    answer, correct_option, options, *, explanation="", hint="think it through and try again."
+):
     """A multiple-choice question: ``answer`` is one of ``options`` (letters or words)."""
     if is_placeholder(answer):
         return not_attempted(f"set the answer to one of {', '.join(map(repr, options))}.")

@@ -1,11 +1,17 @@
-"""Checkers for Part I: gradient steps, the stability bound, critical points, saddle escape times."""
+"""Checkers for Part I: gradient steps, the stability bound, critical points, escape times."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from lrcourse.exercises import (
-    call_learner, check_value, correct, fmt, is_placeholder, not_attempted, wrong,
+    call_learner,
+    check_value,
+    correct,
+    fmt,
+    is_placeholder,
+    not_attempted,
+    wrong,
 )
 
 
@@ -20,17 +26,21 @@ def check_gd_step(gd_step):
             return problem
         want = x - lr * g
         if not _close(got, want):
-            return wrong(f"at step {step} (x = {fmt(x)}, gradient {fmt(g)}, learning rate {lr}) "
-                         f"expected {fmt(want)}, got {fmt(got)}. {_diagnose(got, x, g, lr)}".strip())
+            return wrong(
+                f"at step {step} (x = {fmt(x)}, gradient {fmt(g)}, learning rate {lr}) "
+                f"expected {fmt(want)}, got {fmt(got)}. {_diagnose(got, x, g, lr)}".strip()
+            )
         x = want
     point, grad = np.array([1.0, -2.0]), np.array([0.5, 4.0])
     got, problem = call_learner(gd_step, point.copy(), grad.copy(), lr)
     if problem is not None:
         return problem
     if not _close(got, point - lr * grad):
-        return wrong(f"on the 2-D point {fmt(point)} with gradient {fmt(grad)} expected "
-                     f"{fmt(point - lr * grad)}, got {fmt(got)}: use array arithmetic, no loops "
-                     "over coordinates needed.")
+        return wrong(
+            f"on the 2-D point {fmt(point)} with gradient {fmt(grad)} expected "
+            f"{fmt(point - lr * grad)}, got {fmt(got)}: use array arithmetic, no loops "
+            "over coordinates needed."
+        )
     return correct("five steps downhill on a parabola and one on a 2-D bowl all match.")
 
 
@@ -64,19 +74,30 @@ def check_largest_stable_lr(answer, eigenvalues=(1.0, 10.0)):
     """Gradient descent on a quadratic converges iff ``lr < 2 / lambda_max``."""
     lam = np.asarray(eigenvalues, dtype=float)
     if _is_number_near(answer, 2 / lam.min()):
-        return wrong(f"{fmt(answer)} is 2 / lambda_min: the steepest direction (lambda_max = "
-                     f"{fmt(lam.max())}) is the first to blow up.")
-    return check_value(answer, 2 / lam.max(), name="the largest stable learning rate", rtol=1e-3,
-                       hint="Each eigen-direction multiplies its coordinate by (1 - lr * lambda) "
-                            "every step.")
+        return wrong(
+            f"{fmt(answer)} is 2 / lambda_min: the steepest direction (lambda_max = "
+            f"{fmt(lam.max())}) is the first to blow up."
+        )
+    return check_value(
+        answer,
+        2 / lam.max(),
+        name="the largest stable learning rate",
+        rtol=1e-3,
+        hint="Each eigen-direction multiplies its coordinate by (1 - lr * lambda) every step.",
+    )
 
 
 def check_best_lr(answer, eigenvalues=(1.0, 10.0)):
     """The learning rate that minimises ``max |1 - lr * lambda|`` over the eigenvalues."""
     lam = np.asarray(eigenvalues, dtype=float)
-    return check_value(answer, 2 / (lam.min() + lam.max()), name="the best learning rate",
-                       rtol=1e-3, hint="Balance the slowest and the fastest direction: "
-                                       "make |1 - lr*lambda_min| equal |1 - lr*lambda_max|.")
+    return check_value(
+        answer,
+        2 / (lam.min() + lam.max()),
+        name="the best learning rate",
+        rtol=1e-3,
+        hint="Balance the slowest and the fastest direction: "
+        "make |1 - lr*lambda_min| equal |1 - lr*lambda_max|.",
+    )
 
 
 HESSIANS = [
@@ -123,7 +144,11 @@ def check_escape_steps(answer, offset=1e-6, learning_rate=0.1, radius=1.0):
     except (TypeError, ValueError):
         return wrong(f"expected a number of steps, got {answer!r}.")
     if abs(got - want) <= 1:
-        return correct(f"{want} steps: y grows by a factor {1 + 2 * learning_rate:g} per step, "
-                       f"so it takes log({radius:g}/{offset:g}) / log({1 + 2 * learning_rate:g}).")
-    return wrong(f"you said {fmt(got)} steps; counting them gives {want}. Each step multiplies y "
-                 f"by (1 + 2 * learning_rate).")
+        return correct(
+            f"{want} steps: y grows by a factor {1 + 2 * learning_rate:g} per step, "
+            f"so it takes log({radius:g}/{offset:g}) / log({1 + 2 * learning_rate:g})."
+        )
+    return wrong(
+        f"you said {fmt(got)} steps; counting them gives {want}. Each step multiplies y "
+        f"by (1 + 2 * learning_rate)."
+    )
