@@ -38,28 +38,38 @@ IMPORT_RUNS = 5
 ANSI = re.compile(r"\x1b\[[0-9;]*m")  # colour codes in kernel tracebacks
 
 
-def learning_rates(n=30, low=1e-3, high=3.0):
+def learning_rates(n=30, *, low, high):
     """A sweep of the learning-rate slider, as a learner dragging it end to end would make."""
     return [{"learning_rate": float(lr)} for lr in np.geomspace(low, high, n)]
 
 
-# Every explorer the notebooks use: (name, factory, slider settings to sweep through).
-# To add one, append a row: the factory builds the explorer, each settings dict is one update.
+# Every explorer the notebooks use, built as the notebook builds it: (name, factory, the slider
+# settings to sweep through, one update each). To add an explorer, append a row.
 EXPLORERS = [
     (
-        "DescentExplorer on bowl(10)",
-        lambda: DescentExplorer(landscapes.bowl(10), [2.5, 1.5], 0.1),
-        learning_rates(),
+        "00 DescentExplorer, parabola()",
+        lambda: DescentExplorer(landscapes.parabola(), x0=2.5, learning_rate=0.3, steps=30),
+        learning_rates(low=1e-3, high=3.0),
     ),
     (
-        "DescentExplorer on parabola()",
-        lambda: DescentExplorer(landscapes.parabola(), 2.5, 0.1),
-        learning_rates(),
+        "01 DescentExplorer, bowl(10)",
+        lambda: DescentExplorer(
+            landscapes.bowl(10), x0=[2.5, 1.5], learning_rate=0.1, steps=40, lr_range=(1e-3, 0.3)
+        ),
+        learning_rates(low=1e-3, high=0.3),
     ),
     (
-        "DescentExplorer on mountain_range()",
-        lambda: DescentExplorer(landscapes.mountain_range(), [-0.5, 0.5], 0.1),
-        learning_rates(),
+        "02 DescentExplorer, mountain_range()",
+        lambda: DescentExplorer(
+            landscapes.mountain_range(),
+            x0=[2.0, -2.2],
+            learning_rate=0.1,
+            steps=80,
+            lr_range=(1e-2, 3.0),
+            noise_max=1.0,
+            gap=False,
+        ),
+        learning_rates(low=1e-2, high=3.0),
     ),
 ]
 

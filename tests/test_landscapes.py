@@ -96,9 +96,11 @@ def test_grid_covers_the_domain_and_holds_the_values(name):
 
 
 def critical_points(kind):
-    for name, land in ALL.items():
-        for i, p in enumerate(np.asarray(getattr(land, kind))):
-            yield pytest.param(name, p, id=f"{name}-{kind}{i}")
+    return [
+        pytest.param(name, p, id=f"{name}-{kind}{i}")
+        for name, land in ALL.items()
+        for i, p in enumerate(np.asarray(getattr(land, kind)))
+    ]
 
 
 def assert_zero_gradient(land, p):
