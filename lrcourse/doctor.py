@@ -6,9 +6,8 @@ import importlib
 import importlib.metadata as metadata
 import json
 import platform
-import shutil
-import subprocess
 import sys
+from pathlib import Path
 
 from lrcourse._setup import quiet_tensorflow
 
@@ -43,23 +42,20 @@ def widget_front_end():
         )
     enabled = _lab_extension_enabled()
     if enabled is False:
-        return False, "the @jupyter-widgets/jupyterlab-manager extension is not enabled."
+        return False, "JupyterLab cannot find the @jupyter-widgets/jupyterlab-manager extension."
     return True, f"ipywidgets {ipywidgets} with jupyterlab_widgets {lab_widgets}."
 
 
 def _lab_extension_enabled():
-    jupyter = shutil.which("jupyter")
-    if jupyter is None:
-        return None
+    """Whether JupyterLab can find the widget manager extension (a folder in its search path)."""
     try:
-        out = subprocess.run(
-            [jupyter, "labextension", "list"], capture_output=True, text=True, timeout=60
-        )
-    except (OSError, subprocess.TimeoutExpired):
+        from jupyter_core.paths import jupyter_path
+    except ImportError:
         return None
-    text = out.stdout + out.stderr
-    line = next((ln for ln in text.splitlines() if "jupyterlab-manager" in ln), "")
-    return ("enabled" in line and "disabled" not in line) if line else False
+    for root in jupyter_path("labextensions"):
+        if (Path(root) / "@jupyter-widgets" / "jupyterlab-manager" / "package.json").exists():
+            return True
+    return False
 
 
 def tensorflow_status():

@@ -163,7 +163,7 @@ def test_widget_front_end_missing_or_disabled(monkeypatch):
     fake_versions(monkeypatch, ipywidgets="8.1.5", jupyterlab_widgets="3.0.13")
     monkeypatch.setattr(doctor, "_lab_extension_enabled", lambda: False)
     ok, detail = doctor.widget_front_end()
-    assert ok is False and "not enabled" in detail
+    assert ok is False and "cannot find" in detail and "jupyterlab-manager" in detail
 
 
 def test_missing_package_row_says_how_to_install_it(monkeypatch):
@@ -188,3 +188,15 @@ def test_no_command_prints_usage(capsys):
     assert cli_main([]) == 0
     assert cli_main(["--help"]) == 0
     assert capsys.readouterr().out.count("usage: python -m lrcourse doctor") == 2
+
+
+def test_lab_extension_is_found_only_where_it_is_installed(monkeypatch, tmp_path):
+    import jupyter_core.paths
+
+    assert doctor._lab_extension_enabled() is True  # installed with jupyterlab_widgets
+    monkeypatch.setattr(jupyter_core.paths, "jupyter_path", lambda *parts: [str(tmp_path)])
+    assert doctor._lab_extension_enabled() is False
+    manager = tmp_path / "@jupyter-widgets" / "jupyterlab-manager"
+    manager.mkdir(parents=True)
+    (manager / "package.json").write_text("{}")
+    assert doctor._lab_extension_enabled() is True
