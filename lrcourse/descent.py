@@ -58,6 +58,15 @@ class Trajectory:
         hits = np.nonzero(self.losses <= loss)[0]
         return int(hits[0]) if len(hits) else None
 
+    def steps_to_stay(self, loss):
+        """The first step from which the loss stays at or below ``loss`` to the end of the run;
+        None if the run ends above it (a run that dips below and bounces out does not count)."""
+        above = np.nonzero(self.losses > loss)[0]
+        if not len(above):
+            return 0
+        last_above = int(above[-1])
+        return last_above + 1 if last_above + 1 < len(self.losses) else None
+
     def __repr__(self):
         return f"Trajectory({self.message})"
 

@@ -279,9 +279,9 @@ def describe(trajectory, landscape=None, tolerance=1e-6, gap=True):
     if not len(minima):
         return f"After {trajectory.steps} steps: f = {trajectory.final_loss:.4g}."
     if gap:
-        hit = trajectory.steps_to_reach(landscape.min_value + tolerance)
+        hit = trajectory.steps_to_stay(landscape.min_value + tolerance)
         if hit is not None:
-            return f"Within {tolerance:g} of the minimum after {hit} steps."
+            return f"Within {tolerance:g} of the minimum from step {hit} on."
         left = trajectory.final_loss - landscape.min_value
         if trajectory.final_loss > trajectory.losses[0]:
             return (

@@ -258,3 +258,14 @@ def test_steps_to_reach_is_the_first_step_at_or_below_the_target():
     assert run.steps_to_reach(-1.0) is None
     short = descend(L.parabola(), 2.5, 0.2, steps=5)
     assert short.steps_to_reach(target) is None
+
+
+def test_steps_to_stay_ignores_a_dip_that_bounces_back():
+    from lrcourse.descent import Trajectory
+
+    losses = np.array([5.0, 0.5, 2.0, 0.4, 0.3, 0.2])
+    traj = Trajectory(np.zeros((6, 1)), losses, np.zeros(5), 5)
+    assert traj.steps_to_reach(1.0) == 1
+    assert traj.steps_to_stay(1.0) == 3
+    assert traj.steps_to_stay(0.1) is None
+    assert traj.steps_to_stay(10.0) == 0
