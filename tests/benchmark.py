@@ -71,7 +71,94 @@ EXPLORERS = [
         ),
         learning_rates(low=1e-2, high=3.0),
     ),
+    (
+        "02 DescentExplorer, saddle() with noise",
+        lambda: DescentExplorer(
+            landscapes.saddle(),
+            x0=[1.8, 0.0],
+            learning_rate=0.1,
+            steps=60,
+            lr_range=(1e-2, 0.5),
+            noise_max=0.1,
+            gap=False,
+        ),
+        [{"learning_rate": 0.1, "noise": float(n)} for n in np.linspace(0, 0.1, 30)],
+    ),
+    (
+        "03 DescentExplorer + momentum, bowl(30)",
+        lambda: momentum_explorer(),
+        [{"momentum": float(m)} for m in np.linspace(0.0, 0.99, 30)],
+    ),
+    (
+        "08 RaceExplorer (every optimizer, 4 landscapes)",
+        lambda: race_explorer(),
+        learning_rates(low=1e-4, high=1.0),
+    ),
+    (
+        "09-14 ScheduleExplorer, exponential decay",
+        lambda: schedule_explorer(),
+        [{"decay_rate": float(d)} for d in np.linspace(0.05, 1.0, 30)],
+    ),
+    (
+        "15 PlateauExplorer (replay on a loss trace)",
+        lambda: plateau_explorer(),
+        [{"patience": int(p)} for p in np.arange(30) % 15],
+    ),
+    (
+        "16 PlaygroundExplorer (NumPy training run)",
+        lambda: playground_explorer(),
+        [{"peak_learning_rate": float(lr)} for lr in np.geomspace(0.3, 10.0, 30)],
+    ),
 ]
+
+
+def momentum_explorer():
+    from lrcourse.optimizers import SGD
+    from lrcourse.widgets import slider
+
+    return DescentExplorer(
+        landscapes.bowl(30),
+        [2.5, 1.5],
+        0.02,
+        80,
+        optimizer=lambda learning_rate, momentum: SGD(learning_rate, momentum),
+        extra_controls={"momentum": slider("momentum", 0.0, 0.0, 0.99)},
+    )
+
+
+def race_explorer():
+    from lrcourse.race import RaceExplorer
+
+    return RaceExplorer(learning_rate=0.01, steps=50)
+
+
+def schedule_explorer():
+    from lrcourse import schedules
+    from lrcourse.widgets import ScheduleExplorer, log_slider, slider
+
+    return ScheduleExplorer(
+        lambda initial_learning_rate, decay_rate: schedules.ExponentialDecay(
+            initial_learning_rate, 100, decay_rate
+        ),
+        {
+            "initial_learning_rate": log_slider("initial lr", 0.05, 1e-3, 0.3),
+            "decay_rate": slider("decay rate", 0.5, 0.05, 1.0),
+        },
+    )
+
+
+def plateau_explorer():
+    from lrcourse.playground import PlateauExplorer
+
+    epochs = np.arange(60)
+    trace = 0.2 + 1.0 / (1 + 0.3 * epochs) + 0.02 * np.random.default_rng(0).standard_normal(60)
+    return PlateauExplorer(trace, 0.1, patience=5, factor=0.5, cooldown=0, min_delta=0.01)
+
+
+def playground_explorer():
+    from lrcourse.playground import DigitsTask, PlaygroundExplorer
+
+    return PlaygroundExplorer(DigitsTask(steps=200, batch_size=64, seed=0))
 
 
 def verdict(value, budget):
