@@ -145,37 +145,38 @@ def _png(canvas):
     return buffer.getvalue()
 
 
-def log_slider(description, value, low, high, **kwargs):
-    """A slider over powers of ten, the natural scale of learning rates."""
+def log_slider(description, value, low, high, **options):
+    """A slider over powers of ten, the natural scale of learning rates. ``options`` override the
+    defaults (e.g. ``continuous_update=False`` for a slider that trains a network)."""
     import ipywidgets as widgets
 
+    settings = {
+        "step": 0.01,
+        "readout_format": ".3g",
+        "continuous_update": True,
+        "style": {"description_width": "initial"},
+    } | options
     return widgets.FloatLogSlider(
         value=value,
         base=10,
         min=np.log10(low),
         max=np.log10(high),
-        step=0.01,
         description=description,
-        readout_format=".3g",
-        continuous_update=True,
-        style={"description_width": "initial"},
-        **kwargs,
+        **settings,
     )
 
 
-def slider(description, value, low, high, step=0.01, **kwargs):
+def slider(description, value, low, high, step=0.01, **options):
+    """A linear slider; ``options`` override the defaults (e.g. ``readout_format=".4f"``)."""
     import ipywidgets as widgets
 
+    settings = {
+        "readout_format": ".2f",
+        "continuous_update": True,
+        "style": {"description_width": "initial"},
+    } | options
     return widgets.FloatSlider(
-        value=value,
-        min=low,
-        max=high,
-        step=step,
-        description=description,
-        readout_format=".2f",
-        continuous_update=True,
-        style={"description_width": "initial"},
-        **kwargs,
+        value=value, min=low, max=high, step=step, description=description, **settings
     )
 
 
