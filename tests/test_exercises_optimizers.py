@@ -420,3 +420,32 @@ def test_adadelta_placeholders_and_errors():
 
     message = ex.check_adadelta_step(wrong_arguments).message
     assert "learning_rate=..., rho=..., epsilon=..." in message
+
+
+def test_adadelta_first_step_right_answers_pass():
+    exact = 0.001 * np.sqrt(1e-7) * 2 / np.sqrt(0.05 * 4 + 1e-7)
+    assert ex.check_adadelta_first_step(exact).correct
+    assert ex.check_adadelta_first_step(-exact).correct  # the step itself, downhill
+    assert ex.check_adadelta_first_step(0.001 * np.sqrt(1e-7 / 0.05)).correct  # g**2 >> epsilon
+    assert not ex.check_adadelta_first_step(2 * exact).correct
+
+
+@pytest.mark.parametrize(
+    ("answer", "named"),
+    [
+        (np.sqrt(1e-7 / 0.05), "learning rate is missing"),
+        (0.001 * np.sqrt(1e-7) * 2 / np.sqrt(0.95 * 4), "swapped"),
+        (0.001 * 2 / np.sqrt(0.05 * 4), "RMS[dx] is missing"),
+    ],
+)
+def test_adadelta_first_step_mistakes_are_named(answer, named):
+    feedback = ex.check_adadelta_first_step(answer)
+    assert feedback.state == "not yet" and named in feedback.message
+
+
+def test_adadelta_first_step_other_settings_and_placeholders():
+    paper = np.sqrt(1e-6) * 0.01 / np.sqrt(0.05 * 1e-4 + 1e-6)  # a tiny gradient shortens it
+    assert ex.check_adadelta_first_step(paper, 0.01, 1.0, 0.95, 1e-6).correct
+    assert not ex.check_adadelta_first_step(np.sqrt(1e-6 / 0.05), 0.01, 1.0, 0.95, 1e-6).correct
+    assert ex.check_adadelta_first_step(...).state == "not attempted"
+    assert "number" in ex.check_adadelta_first_step("small").message

@@ -17,7 +17,8 @@ whatever the function returns. Hyperparameters arrive as keyword arguments named
   ``learning_rate, epsilon``.
 - ``check_rmsprop_step``: state ``{"mean_square": zeros}``; ``learning_rate, rho, epsilon``.
 - ``check_adadelta_step``: state ``{"mean_square_grad": zeros, "mean_square_delta": zeros}``;
-  ``learning_rate, rho, epsilon``.
+  ``learning_rate, rho, epsilon``. ``check_adadelta_first_step(answer, ...)`` checks a number:
+  the length of Adadelta's first step.
 - ``check_adam_step``: state ``{"m": zeros, "v": zeros, "t": 0}`` (``t`` counts the updates done
   so far); ``learning_rate, beta_1, beta_2, epsilon``.
 
@@ -35,7 +36,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from lrcourse.exercises import correct, fmt, is_placeholder, not_attempted, wrong
+from lrcourse.exercises import check_value, correct, fmt, is_placeholder, not_attempted, wrong
 
 STEPS = 6
 RTOL, ATOL = 1e-5, 1e-9
@@ -503,6 +504,43 @@ def check_adadelta_step(fn):
     and learning_rate 0.5 (Keras's form).
     """
     return _ADADELTA.check(fn)
+
+
+def check_adadelta_first_step(answer, gradient=2.0, learning_rate=0.001, rho=0.95, epsilon=1e-7):
+    """The length of Adadelta's first step (Keras's form) for one gradient, from zero state.
+
+    ``|dx_1| = learning_rate * sqrt(epsilon) * |g| / sqrt((1 - rho) * g**2 + epsilon)``, about
+    ``learning_rate * sqrt(epsilon / (1 - rho))`` unless the gradient is tiny (both accepted).
+    A negative answer (the step itself, downhill) is judged by its length.
+    """
+    if is_placeholder(answer):
+        return not_attempted()
+    g = abs(gradient)
+    want = learning_rate * np.sqrt(epsilon) * g / np.sqrt((1 - rho) * g**2 + epsilon)
+    mistakes = {
+        "the learning rate is missing (that is the paper's step, before Keras multiplies it by "
+        "learning_rate)": want / learning_rate,
+        "rho and 1 - rho swapped: E[g^2] after one step is (1 - rho) * g**2": (
+            learning_rate * np.sqrt(epsilon) * g / np.sqrt(rho * g**2 + epsilon)
+        ),
+        "RMS[dx] is missing: at the first step it is sqrt(0 + epsilon), not 1": (
+            learning_rate * g / np.sqrt((1 - rho) * g**2 + epsilon)
+        ),
+    }
+    try:
+        length = abs(float(answer))
+    except (TypeError, ValueError):
+        return wrong(f"the first step should be a number, got {answer!r}.")
+    for mistake, value in mistakes.items():
+        if np.isclose(length, value, rtol=1e-3) and not np.isclose(value, want, rtol=1e-3):
+            return wrong(f"{fmt(length)} is not it; this looks like {mistake}.")
+    return check_value(
+        length,
+        want,
+        name="the first step",
+        rtol=1e-3,
+        hint="Both averages start at 0: RMS[dx]_0 = sqrt(epsilon) and E[g^2]_1 = (1 - rho) * g**2.",
+    )
 
 
 # ---------------------------------------------------------------- Adam
