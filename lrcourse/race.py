@@ -118,8 +118,32 @@ class Race:
         n = at if at else self.steps + 1
         opt = self.optimizers[i]
         rates = np.array([opt.learning_rate_at(step) for step in range(n - 1)], dtype=float)
-        return Trajectory(self.points[j, i, :n], self.losses[j, i, :n], rates, self.steps,
-                          at or None, self.reasons[j][i])
+        return Trajectory(
+            self.points[j, i, :n],
+            self.losses[j, i, :n],
+            rates,
+            self.steps,
+            at or None,
+            self.reasons[j][i],
+        )
+
+    @property
+    def final_losses(self):
+        """``(landscapes, optimizers)``: the loss after the last step, nan for a diverged run."""
+        return self.losses[..., -1]
+
+    def table(self):
+        """One row per optimizer, one column per landscape: the final loss, or where the run
+        was stopped ("diverged@k")."""
+        width = max(14, *(len(n) + 2 for n in self.landscape_names))
+        lines = [" " * 10 + "".join(f"{n:>{width}s}" for n in self.landscape_names)]
+        for i, name in enumerate(self.optimizer_names):
+            cells = [
+                f"diverged@{at}" if at else f"{self.losses[j, i, -1]:.3g}"
+                for j, at in enumerate(self.diverged_at[:, i])
+            ]
+            lines.append(f"{name:10s}" + "".join(f"{c:>{width}s}" for c in cells))
+        return "\n".join(lines)
 
     def leader(self, landscape):
         """``(name, final loss)`` of the run with the lowest final loss that did not diverge."""
@@ -131,6 +155,7 @@ class Race:
         return self.optimizer_names[i], float(finals[i])
 
     def diverged(self, landscape):
+        """The names of the optimizers whose run on this landscape was stopped."""
         j = _index("landscape", landscape, self.landscape_names)
         return [n for n, at in zip(self.optimizer_names, self.diverged_at[j], strict=True) if at]
 
@@ -142,7 +167,7 @@ def _index(what, key, names):
     return _checks.number(what, key, low=0, high=len(names) - 1, integer=True)
 
 
-def race(landscapes, optimizers, x0, steps=60):
+def race(landscapes, optimizers, x0, steps=50):
     """Run every optimizer on every landscape from ``x0``, all at once, and record the paths.
 
     landscapes: a dict ``{name: Landscape}`` (2-D landscapes) or a sequence of them.
@@ -185,8 +210,11 @@ def race(landscapes, optimizers, x0, steps=60):
 
 
 def _named_landscapes(value):
-    items = list(value.items()) if isinstance(value, dict) else [
-        (getattr(land, "name", None), land) for land in (value or ())]
+    items = (
+        list(value.items())
+        if isinstance(value, dict)
+        else [(getattr(land, "name", None), land) for land in (value or ())]
+    )
     if not items:
         raise ValueError("landscapes must hold at least one 2-D landscape, got none")
     for name, land in items:
@@ -215,6 +243,14 @@ def _starts(x0, lands):
     return arr
 
 
+def _last_on_map(points, landscape):
+    """The last point of a path that lies inside the landscape's domain (else the first)."""
+    (xlo, xhi), (ylo, yhi) = landscape.domain
+    x, y = points[:, 0], points[:, 1]
+    inside = np.nonzero((x >= xlo) & (x <= xhi) & (y >= ylo) & (y <= yhi))[0]
+    return points[inside[-1] if len(inside) else 0]
+
+
 def common_domain(lands):
     """The part of the plane inside every landscape's domain: ``((xlo, xhi), (ylo, yhi))``."""
     lows = np.max([[lo for lo, _ in land.domain] for land in lands], axis=0)
@@ -233,8 +269,9 @@ def draw_course(ax, landscape, *, levels=25, n=160):
     ax.contour(xx, yy, zz, levels=levels, colors="0.55", linewidths=0.4, zorder=0)
     for pts, marker in ((landscape.minima, "*"), (landscape.saddles, "X")):
         pts = np.asarray(pts).reshape(-1, 2)
-        ax.scatter(pts[:, 0], pts[:, 1], marker=marker, s=90, color="white", edgecolor="black",
-                   zorder=5)
+        ax.scatter(
+            pts[:, 0], pts[:, 1], marker=marker, s=90, color="white", edgecolor="black", zorder=5
+        )
     ax.set(xlim=landscape.domain[0], ylim=landscape.domain[1], xlabel="$w_1$", ylabel="$w_2$")
     ax.set_aspect("equal", adjustable="box")
     ax.grid(False)
@@ -246,16 +283,25 @@ def draw_race(axes, result, *, colors=COLORS, legend=True):
         draw_course(ax, result.landscapes[j])
         for i, name in enumerate(result.optimizer_names):
             pts = result.points[j, i]
-            ax.plot(pts[:, 0], pts[:, 1], "o-", ms=2.5, lw=1.3, color=colors.get(name),
-                    label=name, zorder=3)
+            ax.plot(
+                pts[:, 0],
+                pts[:, 1],
+                "o-",
+                ms=2.5,
+                lw=1.3,
+                color=colors.get(name),
+                label=name,
+                zorder=3,
+            )
         start = result.points[j, 0, 0]
         ax.plot(*start, "o", ms=9, mfc="none", mec="black", mew=1.5, zorder=4)
         gone = result.diverged(j)
         title = result.landscape_names[j] + (f"\ndiverged: {', '.join(gone)}" if gone else "")
         ax.set_title(title, fontsize=10)
     if legend:
-        ax.figure.legend(*np.ravel(axes)[0].get_legend_handles_labels(), loc="outside right upper",
-                         fontsize=9)
+        ax.figure.legend(
+            *np.ravel(axes)[0].get_legend_handles_labels(), loc="outside right upper", fontsize=9
+        )
 
 
 # ---------------------------------------------------------------- the explorer
@@ -263,10 +309,26 @@ def draw_race(axes, result, *, colors=COLORS, legend=True):
 
 class RaceExplorer(Explorer):
     """Every optimizer on every landscape. Sliders: the learning rate (log), the start point (the
-    same on every map) and how the rates are set: the same for all, or Keras's default ratios."""
+    same on every map) and how the rates are set: the same for all, or Keras's default ratios.
 
-    def __init__(self, landscapes=None, x0=(-1.5, 0.25), learning_rate=0.01, steps=60, *,
-                 lr_range=(1e-4, 1.0), rates="same", names=tuple(FIELD)):
+    Each panel draws all its paths as one line collection (``self.paths[j]``, one segment per
+    optimizer in the order of ``self.names``), so an update repaints a handful of artists.
+    """
+
+    def __init__(
+        self,
+        landscapes=None,
+        x0=(1.5, -0.5),
+        learning_rate=0.01,
+        steps=50,
+        *,
+        lr_range=(1e-4, 1.0),
+        rates="same",
+        names=tuple(FIELD),
+    ):
+        from matplotlib.collections import LineCollection
+        from matplotlib.lines import Line2D
+
         lands = landscapes if landscapes is not None else default_landscapes()
         self.landscape_names, self.landscapes = _named_landscapes(lands)
         self.names = tuple(learning_rates(1.0, "same", names))
@@ -280,42 +342,82 @@ class RaceExplorer(Explorer):
         x0 = _starts(x0, self.landscapes)[0]
         if not all(lo <= v <= hi for v, (lo, hi) in zip(x0, domain, strict=True)):
             raise ValueError(f"x0 must lie in the shared domain {domain} of the maps, got {x0}")
-        super().__init__(figsize=(3.0 * len(self.landscapes) + 1.5, 3.6))
+        super().__init__(figsize=(2.55 * len(self.landscapes) + 1.3, 3.0))
         import ipywidgets as widgets
 
         self.add_control("learning_rate", log_slider("learning rate", learning_rate, low, high))
-        self.add_control("rates", widgets.ToggleButtons(
-            options=[("same for all", "same"), ("Keras ratios (slider = Adam's)", "keras")],
-            value=rates, description="rates", style={"description_width": "initial"}))
+        self.add_control(
+            "rates",
+            widgets.ToggleButtons(
+                options=[("same for all", "same"), ("Keras ratios (slider = Adam's)", "keras")],
+                value=rates,
+                description="rates",
+                style={"description_width": "initial"},
+            ),
+        )
         for name, value, (lo, hi) in zip(("x0", "y0"), x0, domain, strict=True):
             self.add_control(name, slider(f"start {name[0]}", float(value), lo, hi, 0.05))
-        axes = self.fig.subplots(1, len(self.landscapes))
-        self.axes = np.atleast_1d(axes)
-        self.lines, self.starts, self.notes = [], [], []
+        self.axes = np.atleast_1d(self.fig.subplots(1, len(self.landscapes)))
+        colors = [COLORS.get(name, "0.3") for name in self.names]
+        self.paths, self.starts, self.ends = [], [], []
         for ax, land, title in zip(self.axes, self.landscapes, self.landscape_names, strict=True):
-            draw_course(ax, land)  # drawn once: the cached background of every update
+            draw_course(ax, land, levels=12)  # drawn once: the cached background of every update
             ax.set_title(title, fontsize=10)
-            self.lines.append([self.moving(ax.plot([], [], "o-", ms=2.5, lw=1.3, label=name,
-                                                   color=COLORS.get(name))[0])
-                               for name in self.names])
-            self.starts.append(self.moving(ax.plot([], [], "o", ms=9, mfc="none", mec="black",
-                                                   mew=1.5)[0]))
-            self.notes.append(self.moving(ax.text(0.02, 0.02, "", transform=ax.transAxes,
-                                                  fontsize=8, va="bottom")))
-        self.fig.legend(handles=self.lines[0], loc="outside right upper", fontsize=9)
+            ax.tick_params(labelsize=8)
+            ax.set_xlabel(ax.get_xlabel(), fontsize=9, labelpad=1)
+            ax.set_ylabel(ax.get_ylabel(), fontsize=9, labelpad=1)
+            self.paths.append(
+                self.moving(
+                    ax.add_collection(LineCollection([], colors=colors, linewidths=1.4, zorder=3))
+                )
+            )
+            self.starts.append(
+                self.moving(
+                    ax.plot([], [], "o", ms=8, mfc="none", mec="black", mew=1.5, zorder=4)[0]
+                )
+            )
+            # a cross where a run was stopped (text would cost more to redraw than all the paths)
+            self.ends.append(
+                self.moving(
+                    ax.scatter(
+                        np.empty(0),
+                        np.empty(0),
+                        marker="X",
+                        s=60,
+                        linewidths=0.8,
+                        edgecolors="white",
+                        zorder=6,
+                    )
+                )
+            )
+        handles = [
+            Line2D([], [], color=c, lw=2, label=n) for n, c in zip(self.names, colors, strict=True)
+        ]
+        self.fig.legend(handles=handles, loc="outside right upper", fontsize=9)
 
     def draw(self, values):
         start = np.array([values["x0"], values["y0"]])
         opts = racers(values["learning_rate"], values["rates"], self.names)
-        self.result = result = race(dict(zip(self.landscape_names, self.landscapes, strict=True)),
-                                    opts, start, self.steps)
+        self.result = result = race(
+            dict(zip(self.landscape_names, self.landscapes, strict=True)), opts, start, self.steps
+        )
+        colors = [COLORS.get(name, "0.3") for name in self.names]
         for j in range(len(self.landscapes)):
-            for i, line in enumerate(self.lines[j]):
-                line.set_data(result.points[j, i, :, 0], result.points[j, i, :, 1])
+            paths = [self.path(j, i) for i in range(len(self.names))]
+            self.paths[j].set_segments(paths)
             self.starts[j].set_data([start[0]], [start[1]])
-            gone = result.diverged(j)
-            self.notes[j].set_text(f"diverged: {', '.join(gone)}" if gone else "")
+            gone = np.nonzero(result.diverged_at[j])[0]
+            ends = [_last_on_map(paths[i], self.landscapes[j]) for i in gone]
+            self.ends[j].set_offsets(np.array(ends).reshape(-1, 2))
+            self.ends[j].set_facecolor([colors[i] for i in gone])
         return self.describe(values)
+
+    def path(self, landscape, optimizer):
+        """The points of one plotted path, up to its last finite point: ``(n, 2)``."""
+        j = _index("landscape", landscape, self.landscape_names)
+        i = _index("optimizer", optimizer, self.names)
+        at = int(self.result.diverged_at[j, i])
+        return self.result.points[j, i, : at or None]
 
     def describe(self, values):
         if values["rates"] == "same":
@@ -357,18 +459,39 @@ class DataRace:
     def curves(self, name, key="val_loss"):
         """``(seeds, epochs + 1)`` array of one optimizer's runs."""
         return self.history[_checks.choice("key", key, tuple(self.history))][
-            self.names.index(_checks.choice("name", name, self.names))]
+            self.names.index(_checks.choice("name", name, self.names))
+        ]
 
     def final(self, key="val_loss"):
         """``{name: array of the final value of each seed}``."""
         return {name: self.curves(name, key)[:, -1] for name in self.names}
 
     def diverged(self, name):
-        return bool(np.isnan(self.curves(name, "loss")).any())
+        """How many seeds of this optimizer diverged."""
+        return int(np.isnan(self.curves(name, "loss")).any(axis=1).sum())
+
+    def table(self, names=None, keys=("val_loss", "val_accuracy")):
+        """The final value of each key per optimizer: mean over the seeds [min, max]."""
+        names = self.names if names is None else names
+        width = max(len(n) for n in names) + 2
+        lines = [" " * width + "".join(f"{k + ': mean [min, max]':>30s}" for k in keys)]
+        for name in names:
+            cells = []
+            for key in keys:
+                final = self.curves(name, key)[:, -1]
+                gone = int(np.isnan(final).sum())
+                cells.append(
+                    f"{gone} of {len(final)} diverged"
+                    if gone
+                    else f"{final.mean():.3f} [{final.min():.3f}, {final.max():.3f}]"
+                )
+            lines.append(f"{name:{width}s}" + "".join(f"{c:>30s}" for c in cells))
+        return "\n".join(lines)
 
 
-def race_on_data(dataset, optimizers, *, seeds=(0, 1, 2), epochs=20, batch_size=64,
-                 hidden=(32,), shuffle=True):
+def race_on_data(
+    dataset, optimizers, *, seeds=(0, 1, 2), epochs=20, batch_size=64, hidden=(32,), shuffle=True
+):
     """Train one small network per optimizer and seed, all at once, with real Keras optimizers.
 
     optimizers: ``{name: keras optimizer}``, each fresh (never used) and elementwise (no clipnorm).
@@ -396,35 +519,43 @@ def race_on_data(dataset, optimizers, *, seeds=(0, 1, 2), epochs=20, batch_size=
     batch_size = _checks.count("batch_size", batch_size)
     n_train = len(dataset.x_train)
     if batch_size > n_train:
-        raise ValueError(f"batch_size must be in [1, {n_train}] (the training set size), "
-                         f"got {batch_size}")
+        raise ValueError(
+            f"batch_size must be in [1, {n_train}] (the training set size), got {batch_size}"
+        )
 
-    # initial weights: one stacked copy per seed, then one set of variables per optimizer
+    # Seed s starts from the weights of build_model(seed=s). Each optimizer gets ONE variable,
+    # (seeds, n_parameters): every network's weights flattened into a row, so an optimizer
+    # updates all its networks with one call and the graph stays small (fast to trace).
     initial = [training.build_model(dataset, hidden, seed=s).get_weights() for s in seeds]
-    stacked = [np.stack(ws) for ws in zip(*initial, strict=True)]  # each (seeds, ...)
-    groups = [[keras.Variable(w, dtype="float32", name=f"race_{c}_{k}") for k, w in
-               enumerate(stacked)] for c in range(len(opts))]
-    for opt, variables in zip(opts, groups, strict=True):
-        opt.build(variables)
-    task = dataset.task
+    shapes = [w.shape for w in initial[0]]
+    sizes = [int(np.prod(shape)) for shape in shapes]
+    rows = np.stack([np.concatenate([w.ravel() for w in ws]) for ws in initial])
+    variables = [keras.Variable(rows, dtype="float32", name=f"race_{c}") for c in range(len(opts))]
+    for opt, variable in zip(opts, variables, strict=True):
+        opt.build([variable])
+    task, n_nets = dataset.task, len(opts) * len(seeds)
     x_train, y_train = tf.constant(dataset.x_train), tf.constant(dataset.y_train)
     x_val, y_val = tf.constant(dataset.x_val), tf.constant(dataset.y_val)
-    n_layers = len(stacked) // 2
 
-    def forward(x, group):  # x: (seeds, batch, features) -> logits (seeds, batch, outputs)
-        for layer in range(n_layers):
-            x = tf.matmul(x, group[2 * layer]) + group[2 * layer + 1][:, None, :]
-            if layer < n_layers - 1:
+    def forward(x, theta):  # x (nets or 1, batch, features), theta (nets, n_parameters)
+        weights = [
+            tf.reshape(part, (n_nets, *shape))
+            for part, shape in zip(tf.split(theta, sizes, axis=1), shapes, strict=True)
+        ]
+        for layer in range(0, len(weights), 2):
+            x = tf.matmul(x, weights[layer]) + weights[layer + 1][:, None, :]
+            if layer < len(weights) - 2:
                 x = tf.nn.relu(x)
-        return x
+        return x  # logits (nets, batch, outputs)
 
-    def losses_of(logits, y):  # mean loss of each network: (seeds,)
+    def losses_of(logits, y):  # the mean loss of each network over its batch: (nets,)
+        y = tf.broadcast_to(y, tf.shape(logits)[:2])
         if task == "multiclass":
-            y = tf.broadcast_to(y, tf.shape(logits)[:2])
             per = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=logits)
         elif task == "binary":
-            y = tf.broadcast_to(tf.cast(y, logits.dtype), tf.shape(logits)[:2])
-            per = tf.nn.sigmoid_cross_entropy_with_logits(labels=y, logits=logits[..., 0])
+            per = tf.nn.sigmoid_cross_entropy_with_logits(
+                labels=tf.cast(y, logits.dtype), logits=logits[..., 0]
+            )
         else:
             per = tf.square(logits[..., 0] - y)
         return tf.reduce_mean(per, axis=1)
@@ -436,25 +567,26 @@ def race_on_data(dataset, optimizers, *, seeds=(0, 1, 2), epochs=20, batch_size=
             hit = tf.cast(logits[..., 0] > 0, y.dtype) == y
         return tf.reduce_mean(tf.cast(hit, tf.float32), axis=1)
 
-    @tf.function(input_signature=[tf.TensorSpec((len(seeds), None), tf.int32)])
-    def step(index):  # index: (seeds, batch) rows of the training set
-        x, y = tf.gather(x_train, index), tf.gather(y_train, index)
+    @tf.function(input_signature=[tf.TensorSpec((len(seeds), None), tf.int32)], autograph=False)
+    def step(index):  # index (seeds, batch): the rows of each seed's batch
+        multiples = [len(opts), 1]  # every optimizer's copy of seed s sees seed s's batch
+        x = tf.gather(x_train, tf.tile(index, multiples))
+        y = tf.gather(y_train, tf.tile(index, multiples))
         with tf.GradientTape() as tape:
-            total = tf.add_n([tf.reduce_sum(losses_of(forward(x, g), y)) for g in groups])
-        grads = tape.gradient(total, [v for g in groups for v in g])
-        for c, (opt, variables) in enumerate(zip(opts, groups, strict=True)):
-            opt.apply(grads[c * len(variables) : (c + 1) * len(variables)], variables)
+            total = tf.reduce_sum(losses_of(forward(x, tf.concat(variables, axis=0)), y))
+        grads = tape.gradient(total, variables)
+        for opt, grad, variable in zip(opts, grads, variables, strict=True):
+            opt.apply([grad], [variable])
 
-    @tf.function
+    @tf.function(autograph=False)
     def evaluate():
-        out = []
+        theta, out = tf.concat(variables, axis=0), []
         for x, y in ((x_train, y_train), (x_val, y_val)):
-            xs = tf.broadcast_to(x, (len(seeds), *x.shape))
-            logits = [forward(xs, g) for g in groups]
-            out.append(tf.stack([losses_of(lg, y) for lg in logits]))
+            logits = forward(x[None], theta)
+            out.append(losses_of(logits, y))
             if task != "regression":
-                out.append(tf.stack([accuracy_of(lg, y) for lg in logits]))
-        return out
+                out.append(accuracy_of(logits, y))
+        return [tf.reshape(o, (len(opts), len(seeds))) for o in out]
 
     keys = ["loss", "accuracy", "val_loss", "val_accuracy"]
     if task == "regression":
@@ -467,8 +599,9 @@ def race_on_data(dataset, optimizers, *, seeds=(0, 1, 2), epochs=20, batch_size=
                 records[k].append(value.numpy())
             if epoch == epochs:
                 break
-            order = np.stack([rng.permutation(n_train) if shuffle else np.arange(n_train)
-                              for rng in rngs])
+            order = np.stack(
+                [rng.permutation(n_train) if shuffle else np.arange(n_train) for rng in rngs]
+            )
             for start in range(0, n_train, batch_size):
                 step(tf.constant(order[:, start : start + batch_size], dtype=tf.int32))
     history = {k: np.stack(v, axis=-1).astype(float) for k, v in records.items()}
@@ -482,18 +615,23 @@ def race_on_data(dataset, optimizers, *, seeds=(0, 1, 2), epochs=20, batch_size=
 
 def _keras_optimizers(value, keras):
     if not isinstance(value, dict) or not value:
-        raise ValueError(f"optimizers must be a non-empty dict {{name: keras optimizer}}, "
-                         f"got {value!r}")
+        raise ValueError(
+            f"optimizers must be a non-empty dict {{name: keras optimizer}}, got {value!r}"
+        )
     seen = set()
     for name, opt in value.items():
         if not isinstance(opt, keras.optimizers.Optimizer):
             raise ValueError(f"optimizers[{name!r}] must be a keras optimizer, got {opt!r}")
         if id(opt) in seen or opt.built or int(opt.iterations) != 0:
-            raise ValueError(f"optimizers[{name!r}] must be a fresh keras optimizer (one per "
-                             "name, never used before)")
+            raise ValueError(
+                f"optimizers[{name!r}] must be a fresh keras optimizer (one per "
+                "name, never used before)"
+            )
         if opt.clipnorm is not None or opt.global_clipnorm is not None:
-            raise ValueError(f"optimizers[{name!r}] must not clip by norm (clipnorm, "
-                             "global_clipnorm): a norm would mix the stacked networks")
+            raise ValueError(
+                f"optimizers[{name!r}] must not clip by norm (clipnorm, "
+                "global_clipnorm): a norm would mix the stacked networks"
+            )
         seen.add(id(opt))
     return tuple(value), tuple(value.values())
 
