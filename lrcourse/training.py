@@ -154,7 +154,8 @@ def train(
     """Train a fresh small network (or ``model``) on ``dataset`` quietly and return a :class:`Run`.
 
     The same ``seed`` gives the same initial weights and batch order, so runs that differ only in
-    the optimizer or schedule are compared fairly.
+    the optimizer or schedule are compared fairly. With ``steps_per_execution > 1`` Keras calls
+    batch callbacks once per group of batches, so ``batch_losses`` holds one (true) mean per group.
     """
     epochs = _checks.count("epochs", epochs)
     batch_size = _checks.count("batch_size", batch_size)
