@@ -61,6 +61,9 @@ def setup(seed=0, *, tensorflow=False):
     random.seed(seed)
     np.random.seed(seed)  # noqa: NPY002 (learners and old code use the global generator)
     style()
+    # matplotlib warns when placing a legend "best" took long: a matter of machine load, not of
+    # the figure, and it would make a notebook's output depend on how busy the computer is.
+    warnings.filterwarnings("ignore", message='Creating legend with loc="best" can be slow')
     if tensorflow or "tensorflow" in sys.modules:
         seed_tensorflow(seed)
     return np.random.default_rng(seed)

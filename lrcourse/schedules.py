@@ -393,8 +393,9 @@ class OneCycle(Schedule):
     ``max_learning_rate / div_factor / final_div_factor``, reached at step ``total_steps - 1``.
     ``anneal_strategy`` "cos" uses half cosines (as torch and fastai do), "linear" straight lines.
     Torch raises after ``total_steps``; here the rate stays at its final value. fastai's
-    ``fit_one_cycle`` has the same shape with ``pct_start=0.25, div_factor=25,
-    final_div_factor=1e5``. Momentum cycling is not part of a learning-rate schedule.
+    ``fit_one_cycle`` starts at ``max/div`` (div=25), peaks at ``pct_start=0.25`` and ends at
+    ``max/div_final`` (div_final=1e5), which in this convention is ``final_div_factor=4e3``.
+    Momentum cycling is not part of a learning-rate schedule.
     """
 
     _fields = (
