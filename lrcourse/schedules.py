@@ -136,12 +136,8 @@ class Constant(Schedule):
         return ops.zeros_like(step) + self.learning_rate
 
 
-class InverseTimeDecay(Schedule):
-    """Time-based decay ``lr0 / (1 + decay_rate * step / decay_steps)`` (Keras InverseTimeDecay).
-
-    With ``staircase=True`` the ratio ``step / decay_steps`` is floored. Keras 2's
-    ``SGD(lr, decay=k)`` is exactly ``InverseTimeDecay(lr, decay_steps=1, decay_rate=k)`` per batch.
-    """
+class _RateDecay(Schedule):
+    """Shared arguments of the two Keras decays below: a rate applied once per ``decay_steps``."""
 
     _fields = ("initial_learning_rate", "decay_steps", "decay_rate", "staircase")
 
@@ -150,6 +146,14 @@ class InverseTimeDecay(Schedule):
         self.decay_steps = _positive_steps("decay_steps", decay_steps)
         self.decay_rate = _checks.positive("decay_rate", decay_rate)
         self.staircase = _flag("staircase", staircase)
+
+
+class InverseTimeDecay(_RateDecay):
+    """Time-based decay ``lr0 / (1 + decay_rate * step / decay_steps)`` (Keras InverseTimeDecay).
+
+    With ``staircase=True`` the ratio ``step / decay_steps`` is floored. Keras 2's
+    ``SGD(lr, decay=k)`` is exactly ``InverseTimeDecay(lr, decay_steps=1, decay_rate=k)`` per batch.
+    """
 
     def formula(self, step, ops):
         p = _progress(step, self.decay_steps, self.staircase, ops)
@@ -203,20 +207,12 @@ class PiecewiseConstantDecay(Schedule):
         return value
 
 
-class ExponentialDecay(Schedule):
+class ExponentialDecay(_RateDecay):
     """``lr0 * decay_rate ** (step / decay_steps)`` (Keras ExponentialDecay).
 
     ``staircase=True`` floors the exponent: the rate drops by ``decay_rate`` every ``decay_steps``.
     ``decay_rate > 1`` grows instead (the sweep of an LR range test).
     """
-
-    _fields = ("initial_learning_rate", "decay_steps", "decay_rate", "staircase")
-
-    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False):
-        self.initial_learning_rate = _positive_lr(initial_learning_rate)
-        self.decay_steps = _positive_steps("decay_steps", decay_steps)
-        self.decay_rate = _checks.positive("decay_rate", decay_rate)
-        self.staircase = _flag("staircase", staircase)
 
     def formula(self, step, ops):
         p = _progress(step, self.decay_steps, self.staircase, ops)
