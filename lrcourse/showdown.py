@@ -1,8 +1,8 @@
 """Many runs of Part III's reference experiment, fast: one model traced once, reset between runs.
 
-A fresh ``lrcourse.training.train`` run pays for tracing its Keras functions (about 0.7 s) and
-for rebuilding its input pipeline every epoch, which adds up when a notebook trains thirty runs.
-:class:`Bench` builds the model once and, before every run, puts back what a fresh run would have:
+A fresh ``lrcourse.training.train`` run builds a new model and pays for tracing its Keras
+functions (about 0.7 s), which adds up when a notebook trains thirty runs. :class:`Bench` builds
+the model once and, before every run, puts back what a fresh run would have:
 
 * the seed's initial weights (``build_model(dataset, hidden, seed=seed)``'s, computed once);
 * zeroed optimizer variables (``iterations`` and any slots);
@@ -27,7 +27,15 @@ import numpy as np
 
 from lrcourse import _checks
 from lrcourse.data import load
-from lrcourse.training import REFERENCE, Run, build_model, keras, loss_and_metrics
+from lrcourse.training import (
+    REFERENCE,
+    Run,
+    build_model,
+    fit_order,
+    keras,
+    loss_and_metrics,
+    pipelines,
+)
 
 __all__ = ["Bench", "BenchRun", "TableSchedule", "fit_order"]
 
@@ -65,27 +73,6 @@ class TableSchedule(keras.optimizers.schedules.LearningRateSchedule):
         return {"values": keras.ops.convert_to_numpy(self.values).astype(float).tolist()}
 
 
-def fit_order(n_samples, batch_size, seed):
-    """The order in which ``model.fit(x, y, batch_size=..., shuffle=True)`` visits the samples.
-
-    Keras 3 draws it from the global seed that ``keras.utils.set_random_seed(seed)`` sets. With a
-    global seed set, Keras (TensorFlow backend) draws the SAME permutation for every epoch, so one
-    epoch's order is the order of the whole run.
-    """
-    # The array adapter is the object fit() itself uses for NumPy inputs (not a public API).
-    from keras.src.trainers.data_adapters.array_data_adapter import ArrayDataAdapter
-
-    n_samples = _checks.count("n_samples", n_samples)
-    batch_size = _checks.count("batch_size", batch_size)
-    keras.utils.set_random_seed(_checks.count("seed", seed, minimum=0))
-    index = np.arange(n_samples, dtype="float32")[:, None]  # exact for n < 2**24
-    adapter = ArrayDataAdapter(
-        index, np.zeros(n_samples, "float32"), batch_size=batch_size, shuffle=True
-    )
-    batches = [np.asarray(x)[:, 0] for x, _ in adapter.get_tf_dataset()]
-    return np.concatenate(batches).astype(int)
-
-
 @dataclass(eq=False, repr=False)
 class BenchRun(Run):
     """A :class:`lrcourse.training.Run` from a :class:`Bench`: no per-batch losses; divergence is
@@ -121,11 +108,7 @@ class Bench:
         self.steps_per_epoch = self.dataset.steps_per_epoch(self.batch_size)
         self.total_steps = self.epochs * self.steps_per_epoch
         self.table = TableSchedule(np.ones(self.total_steps))
-        tf = _tf()
-        ds = self.dataset
-        self._validation = tf.data.Dataset.from_tensor_slices((ds.x_val, ds.y_val)).batch(
-            self.batch_size
-        )
+        self._validation = pipelines(self.dataset, self.batch_size, 0, shuffle=False)[1]
         self._models, self._weights, self._batches = {}, {}, {}
 
     # -- what a fresh run would start from ----------------------------------------------------
@@ -140,12 +123,7 @@ class Bench:
         """The batches ``fit(x, y, batch_size, shuffle=True)`` trains on with ``seed``, repeated."""
         seed = _checks.count("seed", seed, minimum=0)
         if seed not in self._batches:
-            ds = self.dataset
-            order = fit_order(len(ds.x_train), self.batch_size, seed)
-            pairs = (ds.x_train[order], ds.y_train[order])
-            self._batches[seed] = (
-                _tf().data.Dataset.from_tensor_slices(pairs).batch(self.batch_size).repeat()
-            )
+            self._batches[seed] = pipelines(self.dataset, self.batch_size, seed)[0].repeat()
         return self._batches[seed]
 
     def learning_rates(self, schedule):
@@ -248,9 +226,3 @@ def _rates(name, values):
             f"{name} must be finite and >= 0 at every step, got {rates[bad[0]]:g} at step {bad[0]}"
         )
     return rates
-
-
-def _tf():
-    import tensorflow as tf
-
-    return tf

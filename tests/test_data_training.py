@@ -217,6 +217,91 @@ def test_batch_losses_are_the_true_losses_of_each_batch(training, loaded):
     np.testing.assert_allclose(run.batch_losses, expected, rtol=1e-4)
 
 
+def plain_fit(training, ds, optimizer, *, epochs, batch_size, seed, callbacks=(), spe=1):
+    """What train() replaces: model.fit on the NumPy arrays, shuffling every epoch."""
+    model = training.build_model(ds, seed=seed)
+    loss, metrics = training.loss_and_metrics(ds)
+    model.compile(optimizer=optimizer, loss=loss, metrics=metrics, steps_per_execution=spe)
+    log = training.BatchLog(len(ds.x_train), batch_size)
+    training.keras.utils.set_random_seed(seed)
+    history = model.fit(
+        ds.x_train,
+        ds.y_train,
+        batch_size=batch_size,
+        epochs=epochs,
+        validation_data=(ds.x_val, ds.y_val),
+        shuffle=True,
+        verbose=0,
+        callbacks=[log, *callbacks],
+    )
+    return history.history, np.asarray(log.losses), np.asarray(log.learning_rates)
+
+
+@pytest.mark.parametrize(
+    "name, optimizer, batch_size, seed, spe, with_callback",
+    [
+        ("digits", "SGD", 64, 0, 1, False),
+        ("digits", "SGD", 32, 3, 5, True),
+        ("wine", "Adam", 16, 1, 1, True),
+    ],
+)
+def test_train_draws_exactly_the_batches_of_plain_fit(
+    training, loaded, name, optimizer, batch_size, seed, spe, with_callback
+):
+    ds, epochs = loaded[name], 3
+
+    def callbacks():  # a fresh callback per run: it changes the rate at epoch 1
+        rate = training.keras.callbacks.LearningRateScheduler(lambda e, lr: 0.05 / (1 + e))
+        return [rate] if with_callback else []
+
+    def fresh_optimizer():
+        return getattr(training.keras.optimizers, optimizer)(learning_rate=0.05)
+
+    history, losses, rates = plain_fit(
+        training,
+        ds,
+        fresh_optimizer(),
+        epochs=epochs,
+        batch_size=batch_size,
+        seed=seed,
+        callbacks=callbacks(),
+        spe=spe,
+    )
+    run = training.train(
+        ds,
+        fresh_optimizer(),
+        epochs=epochs,
+        batch_size=batch_size,
+        seed=seed,
+        callbacks=callbacks(),
+        steps_per_execution=spe,
+    )
+    assert set(run.history) == set(history)
+    for key in history:
+        np.testing.assert_array_equal(run.history[key], history[key], err_msg=key)
+    np.testing.assert_array_equal(run.batch_losses, losses)
+    np.testing.assert_array_equal(run.batch_learning_rates, rates)
+    assert len(losses) == epochs * math.ceil(ds.steps_per_epoch(batch_size) / spe)
+    assert np.unique(np.round(rates, 9)).size == (3 if with_callback else 1)
+
+
+def test_fit_order_is_a_seeded_permutation_and_bad_input_is_named(training):
+    first = training.fit_order(100, 16, seed=4)
+    assert sorted(first) == list(range(100))
+    np.testing.assert_array_equal(training.fit_order(100, 16, seed=4), first)
+    assert not np.array_equal(training.fit_order(100, 16, seed=5), first)
+    first[0] = -1  # a caller's copy: the cached order must not change
+    assert training.fit_order(100, 16, seed=4)[0] != -1
+    for kwargs, argument in (
+        ({"n_samples": 0}, "n_samples"),
+        ({"batch_size": 0}, "batch_size"),
+        ({"seed": -1}, "seed"),
+    ):
+        args = {"n_samples": 10, "batch_size": 4, "seed": 0, **kwargs}
+        with pytest.raises(ValueError, match=argument):
+            training.fit_order(**args)
+
+
 def test_absurd_learning_rate_is_reported_as_diverged_without_warnings(training, loaded):
     class RawLogs(training.keras.callbacks.Callback):
         def __init__(self):

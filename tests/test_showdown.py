@@ -5,7 +5,7 @@ import pytest
 
 from lrcourse import schedules as S
 from lrcourse.data import load
-from lrcourse.showdown import Bench, TableSchedule, fit_order
+from lrcourse.showdown import Bench, TableSchedule
 from lrcourse.training import keras, train
 
 # Keras 3.15 reads variables with np.array(variable) in its callbacks, which NumPy 2 reports as
@@ -100,13 +100,6 @@ def test_epoch_schedules_are_called_with_the_epoch(bench):
     np.testing.assert_allclose(rates, 0.4 * 0.5 ** (epochs // 2))
     cosine = S.CosineDecay(0.4, bench.total_steps)  # counts batches
     assert len(np.unique(bench.learning_rates(cosine)[: bench.steps_per_epoch])) > 1
-
-
-def test_fit_order_is_a_seeded_permutation():
-    first = fit_order(100, 16, seed=4)
-    np.testing.assert_array_equal(np.sort(first), np.arange(100))
-    np.testing.assert_array_equal(fit_order(100, 16, seed=4), first)
-    assert not np.array_equal(fit_order(100, 16, seed=5), first)
 
 
 def test_divergence_is_reported(bench):
