@@ -257,24 +257,12 @@ def test_train_draws_exactly_the_batches_of_plain_fit(
     def fresh_optimizer():
         return getattr(training.keras.optimizers, optimizer)(learning_rate=0.05)
 
+    same = {"epochs": epochs, "batch_size": batch_size, "seed": seed}
     history, losses, rates = plain_fit(
-        training,
-        ds,
-        fresh_optimizer(),
-        epochs=epochs,
-        batch_size=batch_size,
-        seed=seed,
-        callbacks=callbacks(),
-        spe=spe,
+        training, ds, fresh_optimizer(), callbacks=callbacks(), spe=spe, **same
     )
     run = training.train(
-        ds,
-        fresh_optimizer(),
-        epochs=epochs,
-        batch_size=batch_size,
-        seed=seed,
-        callbacks=callbacks(),
-        steps_per_execution=spe,
+        ds, fresh_optimizer(), callbacks=callbacks(), steps_per_execution=spe, **same
     )
     assert set(run.history) == set(history)
     for key in history:
