@@ -28,6 +28,8 @@ DATASETS = {
 
 @dataclass(frozen=True, eq=False)
 class Dataset:
+    """Features ``x_*`` (one row per example) and targets ``y_*`` (one per row), split in two."""
+
     name: str
     task: str  # "binary", "multiclass" or "regression"
     x_train: np.ndarray
@@ -35,6 +37,19 @@ class Dataset:
     x_val: np.ndarray
     y_val: np.ndarray
     description: str
+
+    def __post_init__(self):
+        _checks.choice("task", self.task, ("binary", "multiclass", "regression"))
+        for field in ("name", "description"):
+            if not isinstance(getattr(self, field), str):
+                raise ValueError(f"{field} must be a string, got {getattr(self, field)!r}")
+        for part in ("train", "val"):
+            x, y = getattr(self, f"x_{part}"), getattr(self, f"y_{part}")
+            if not isinstance(x, np.ndarray) or x.ndim != 2 or not len(x):
+                raise ValueError(f"x_{part} must be a non-empty 2-D array, got {x!r:.60}")
+            if not isinstance(y, np.ndarray) or y.shape != x.shape[:1]:
+                shape = getattr(y, "shape", None)
+                raise ValueError(f"y_{part} must hold one target per row of x_{part}, got {shape}")
 
     @property
     def n_features(self):
@@ -45,6 +60,8 @@ class Dataset:
         return int(self.y_train.max()) + 1 if self.task != "regression" else 0
 
     def steps_per_epoch(self, batch_size):
+        """Batches in one pass over the training part (the last one may be smaller)."""
+        batch_size = _checks.count("batch_size", batch_size)
         return -(-len(self.x_train) // batch_size)
 
     def __repr__(self):
@@ -56,14 +73,18 @@ class Dataset:
 
 
 def load(name="digits", *, validation_fraction=0.25, seed=0):
-    """Load a bundled dataset, split it (stratified for classes) and scale its features."""
-    import sklearn.datasets
+    """Load a bundled dataset, split it (stratified for classes) and scale its features.
+
+    ``name`` is one of ``DATASETS``; ``validation_fraction`` in [0.05, 0.5]; ``seed`` an integer
+    in [0, 2**32 - 1] that fixes the split.
+    """
+    _checks.choice("name", name, tuple(DATASETS))
+    fraction = _checks.number("validation_fraction", validation_fraction, low=0.05, high=0.5)
+    seed = _checks.number("seed", seed, low=0, high=2**32 - 1, integer=True)
+    import sklearn.datasets  # here, not at the top: importing lrcourse.data stays cheap
     from sklearn.model_selection import train_test_split
     from sklearn.preprocessing import StandardScaler
 
-    _checks.choice("name", name, tuple(DATASETS))
-    fraction = _checks.number("validation_fraction", validation_fraction, low=0.05, high=0.5)
-    seed = _checks.count("seed", seed, minimum=0)
     task, description = DATASETS[name]
     x, y = getattr(sklearn.datasets, f"load_{name}")(return_X_y=True)
     stratify = y if task != "regression" else None

@@ -6,10 +6,16 @@ import importlib
 import importlib.metadata as metadata
 import json
 import platform
+import re
 import sys
 from pathlib import Path
 
 from lrcourse._setup import quiet_tensorflow
+
+#: The oldest Python the course supports, used when the package metadata cannot be read; the
+#: package's own ``requires-python`` (pyproject.toml) is the source and is read first.
+FALLBACK_PYTHON = (3, 11)
+OPTIONS = ("--json", "--no-tensorflow")
 
 WIDGET_FIX = (
     'Sliders show "Error displaying widget" when the widget front end in JupyterLab does not match '
@@ -20,10 +26,45 @@ WIDGET_FIX = (
 
 
 def version(dist):
+    """The installed version of the distribution ``dist`` (a name such as "numpy"), or None."""
+    if not isinstance(dist, str) or not dist:
+        raise ValueError(f"dist must be a package name (a non-empty string), got {dist!r}")
     try:
         return metadata.version(dist)
     except metadata.PackageNotFoundError:
         return None
+
+
+def required_python():
+    """The oldest Python the package accepts, from its ``requires-python``: a pair like (3, 11)."""
+    try:
+        spec = metadata.metadata("lrcourse").get("Requires-Python") or ""
+    except metadata.PackageNotFoundError:  # running from a source tree that was never installed
+        spec = ""
+    found = re.search(r">=\s*(\d+)\.(\d+)", spec)
+    return (int(found[1]), int(found[2])) if found else FALLBACK_PYTHON
+
+
+def python_status(version_info=None):
+    """Whether this Python (or ``version_info``, such as ``(3, 10, 4)``) is new enough."""
+    if version_info is None:
+        info, text = tuple(sys.version_info[:3]), platform.python_version()
+    else:
+        ok_kind = isinstance(version_info, tuple) and len(version_info) >= 2
+        if not ok_kind or not all(
+            isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in version_info[:3]
+        ):
+            raise ValueError(
+                f"version_info must be a tuple of whole numbers such as (3, 11, 4), "
+                f"got {version_info!r}"
+            )
+        info = tuple(version_info[:3])
+        text = ".".join(map(str, info))
+    need = required_python()
+    if info[:2] >= need:
+        return True, text
+    wanted = ".".join(map(str, need))
+    return False, f"{text}: the course needs Python >= {wanted}; install a newer Python."
 
 
 def widget_front_end():
@@ -65,15 +106,20 @@ def tensorflow_status():
         keras = importlib.import_module("keras")
     except Exception as exc:  # report any import failure in words, never a traceback
         return False, f"TensorFlow does not import: {type(exc).__name__}: {exc}"
-    major = int(keras.__version__.split(".")[0])
-    if major < 3:
+    major = keras.__version__.split(".")[0]
+    if not major.isdigit() or int(major) < 3:
         return False, f"Keras {keras.__version__} is Keras 2; the course needs Keras 3."
     return True, f"TensorFlow {tf.__version__}, Keras {keras.__version__} (CPU is enough)."
 
 
 def report(check_tensorflow=True):
-    """All checks as ``(name, ok, detail)`` rows; ok is None for facts that need no fixing."""
-    rows = [("Python", sys.version_info >= (3, 10), platform.python_version())]
+    """All checks as ``(name, ok, detail)`` rows (``ok`` is True or False).
+
+    ``check_tensorflow=False`` skips importing TensorFlow, the slow part.
+    """
+    if not isinstance(check_tensorflow, bool):
+        raise ValueError(f"check_tensorflow must be True or False, got {check_tensorflow!r}")
+    rows = [("Python", *python_status())]
     for dist in ("numpy", "matplotlib", "ipywidgets", "jupyterlab", "scikit-learn"):
         found = version(dist)
         rows.append((dist, found is not None, found or f"missing: pip install {dist}"))
@@ -85,7 +131,19 @@ def report(check_tensorflow=True):
 
 
 def main(argv=None):
+    """Print the report (``--json`` for machines); exit status 0 when all is well, 1 when
+    something needs fixing, 2 for an unknown option."""
     args = sys.argv[1:] if argv is None else argv
+    if not isinstance(args, list | tuple) or not all(isinstance(a, str) for a in args):
+        raise ValueError(f"argv must be a list of strings, got {args!r}")
+    unknown = [a for a in args if a not in OPTIONS]
+    if unknown:
+        print(
+            f"unknown option {unknown[0]!r}; usage: python -m lrcourse doctor "
+            f"[{'] ['.join(OPTIONS)}]",
+            file=sys.stderr,
+        )
+        return 2
     rows = report(check_tensorflow="--no-tensorflow" not in args)
     if "--json" in args:
         print(json.dumps([{"check": n, "ok": ok, "detail": d} for n, ok, d in rows], indent=1))

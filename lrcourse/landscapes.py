@@ -18,22 +18,57 @@ from lrcourse import _checks
 
 @dataclass(frozen=True, eq=False)
 class Landscape:
+    """A loss landscape: ``value(x)``, its exact ``gradient(x)`` and the ``domain`` to start in.
+
+    ``domain`` is ``((lo, hi),)`` for 1-D and ``((xlo, xhi), (ylo, yhi))`` for 2-D. The known
+    critical points (``minima``, ``saddles``, ``maxima``) have shape ``(k,)`` in 1-D and ``(k, 2)``
+    in 2-D. ``hessian`` is the exact Hessian when known (else differences of the gradient are used).
+    """
+
     name: str
     dim: int
     value: Callable
     gradient: Callable
-    domain: tuple  # ((lo, hi),) for 1-D; ((xlo, xhi), (ylo, yhi)) for 2-D
+    domain: tuple
     minima: np.ndarray = field(default_factory=lambda: np.empty((0,)))
     saddles: np.ndarray = field(default_factory=lambda: np.empty((0,)))
     maxima: np.ndarray = field(default_factory=lambda: np.empty((0,)))
     hessian: Callable | None = None
     description: str = ""
 
+    def __post_init__(self):
+        for arg in ("name", "description"):
+            if not isinstance(getattr(self, arg), str):
+                raise ValueError(f"{arg} must be a string, got {getattr(self, arg)!r}")
+        dim = self.dim
+        if isinstance(dim, bool) or not isinstance(dim, int | np.integer) or dim not in (1, 2):
+            raise ValueError(f"dim must be 1 or 2, got {dim!r}")
+        for arg in ("value", "gradient") + (("hessian",) if self.hessian is not None else ()):
+            _checks.function(arg, getattr(self, arg))
+        set_field = functools.partial(object.__setattr__, self)  # the dataclass is frozen
+        set_field("dim", int(dim))
+        set_field("domain", _domain(self.domain, dim))
+        for kind in ("minima", "saddles", "maxima"):
+            points = _checks.numeric(kind, getattr(self, kind))
+            set_field(kind, points.reshape(-1) if dim == 1 else _pairs(kind, points))
+
     def __call__(self, x):
-        return self.value(np.asarray(x, dtype=float))
+        """The loss at ``x``: one number per point, anywhere (nan in gives nan out)."""
+        x = self._points(x)
+        with np.errstate(over="ignore", invalid="ignore"):  # far away: inf, as it should be
+            return self.value(x)
 
     def grad(self, x):
-        return self.gradient(np.asarray(x, dtype=float))
+        """The exact gradient at ``x``, shaped like ``x``."""
+        x = self._points(x)
+        with np.errstate(over="ignore", invalid="ignore"):
+            return self.gradient(x)
+
+    def _points(self, x):
+        x = _checks.numeric("x", x, max_size=np.inf, finite=False)
+        if self.dim == 2 and (x.ndim == 0 or x.shape[-1] != 2):
+            raise ValueError(f"x must have shape (..., 2) for the 2-D {self.name}, got {x.shape}")
+        return x
 
     @property
     def min_value(self):
@@ -42,8 +77,9 @@ class Landscape:
 
     def check_point(self, x, name="x0"):
         """Return ``x`` as an array after checking its shape and that it lies inside the domain."""
-        shape = () if self.dim == 1 else (2,)
-        x = _checks.array(name, x, shape=shape)
+        if not isinstance(name, str):
+            raise ValueError(f"name must be a string, got {name!r}")
+        x = _checks.numeric(name, x, shape=() if self.dim == 1 else (2,))
         for axis, (lo, hi) in enumerate(self.domain):
             coord = float(x) if self.dim == 1 else float(x[axis])
             if not lo <= coord <= hi:
@@ -54,8 +90,10 @@ class Landscape:
         return x
 
     def hessian_at(self, x, h=1e-5):
-        """The Hessian: exact when known, otherwise central differences of the exact gradient."""
-        x = np.asarray(x, dtype=float)
+        """The Hessian at one point ``x`` (shape ``(dim, dim)``): exact when known, otherwise
+        central differences of the exact gradient with spacing ``h`` (in (0, 1])."""
+        x = _checks.numeric("x", x, shape=() if self.dim == 1 else (2,))
+        h = _checks.number("h", h, low=0, high=1, low_open=True)
         if self.hessian is not None:
             return np.asarray(self.hessian(x), dtype=float)
         if self.dim == 1:
@@ -65,7 +103,11 @@ class Landscape:
         return (hess + hess.T) / 2
 
     def grid(self, n=200):
-        """A grid over the domain and the values on it, for contour plots (2-D) or curves (1-D)."""
+        """A grid over the domain and the values on it, for contour plots (2-D) or curves (1-D).
+
+        ``n`` points per axis: 2 to 1,000,000 in 1-D, 2 to 1,000 in 2-D (n * n points).
+        """
+        n = _checks.count("n", n, minimum=2, maximum=_checks.MAX_STEPS if self.dim == 1 else 1000)
         axes = [np.linspace(lo, hi, n) for lo, hi in self.domain]
         if self.dim == 1:
             return axes[0], self.value(axes[0])
@@ -76,8 +118,22 @@ class Landscape:
         return f"Landscape({self.name!r}, dim={self.dim})"
 
 
-def _xy(p):
-    return p[..., 0], p[..., 1]
+def _domain(domain, dim):
+    """``domain`` as ``dim`` pairs of floats ``(lo, hi)`` with ``lo < hi``."""
+    pairs = domain if isinstance(domain, tuple | list) else ()
+    if len(pairs) != dim or not all(isinstance(p, tuple | list) and len(p) == 2 for p in pairs):
+        raise ValueError(f"domain must hold {dim} pair(s) (lo, hi), got {domain!r}")
+    checked = []
+    for axis, (lo, hi) in enumerate(pairs):
+        lo = _checks.number(f"domain[{axis}]", lo)
+        checked.append((lo, _checks.number(f"domain[{axis}]", hi, low=lo, low_open=True)))
+    return tuple(checked)
+
+
+def _pairs(name, points):
+    if points.ndim > 2 or (points.size and points.shape[-1:] != (2,)):
+        raise ValueError(f"{name} must have shape (k, 2) for a 2-D landscape, got {points.shape}")
+    return points.reshape(-1, 2)
 
 
 def _pts(*points):
@@ -88,8 +144,11 @@ def _pts(*points):
 
 
 def parabola(curvature=1.0):
-    """``f(x) = curvature/2 * x^2``: a gradient step multiplies x by ``1 - lr*curvature``."""
-    a = _checks.positive("curvature", curvature)
+    """``f(x) = curvature/2 * x^2``: a gradient step multiplies x by ``1 - lr*curvature``.
+
+    ``curvature`` lies in (0, 1e6].
+    """
+    a = _checks.number("curvature", curvature, low=0, high=1e6, low_open=True)
     return Landscape(
         "parabola",
         1,
@@ -171,9 +230,12 @@ def _critical_points_1d(grad, lo, hi, n=20001):
 
 def bowl(condition_number=10.0, angle=0.0, lambda_min=1.0):
     """A quadratic bowl ``f(w) = 1/2 w^T H w`` whose Hessian has eigenvalues
-    ``lambda_min`` and ``condition_number * lambda_min``, its axes turned by ``angle`` radians."""
-    kappa = _checks.number("condition_number", condition_number, low=1)
-    lam_min = _checks.positive("lambda_min", lambda_min)
+    ``lambda_min`` and ``condition_number * lambda_min``, its axes turned by ``angle`` radians.
+
+    ``condition_number`` lies in [1, 1e12], ``lambda_min`` in (0, 1e6].
+    """
+    kappa = _checks.number("condition_number", condition_number, low=1, high=1e12)
+    lam_min = _checks.number("lambda_min", lambda_min, low=0, high=1e6, low_open=True)
     theta = _checks.number("angle", angle)
     rot = np.array([[np.cos(theta), -np.sin(theta)], [np.sin(theta), np.cos(theta)]])
     hess = rot @ np.diag([lam_min, kappa * lam_min]) @ rot.T
@@ -220,16 +282,20 @@ def monkey_saddle():
 
 
 def rosenbrock(a=1.0, b=100.0):
-    """Rosenbrock's banana valley ``(a - x)^2 + b (y - x^2)^2``: easy to find, slow to follow."""
-    a = _checks.number("a", a)
-    b = _checks.positive("b", b)
+    """Rosenbrock's banana valley ``(a - x)^2 + b (y - x^2)^2``: easy to find, slow to follow.
+
+    ``a`` lies in [-10, 10] and ``b`` in (0, 1e6]. The domain is [-2, 2] x [-1, 3], widened when
+    needed so that it holds the minimum ``(a, a^2)`` with a margin of 1.
+    """
+    a = _checks.number("a", a, low=-10, high=10)
+    b = _checks.number("b", b, low=0, high=1e6, low_open=True)
 
     def value(p):
-        x, y = _xy(p)
+        x, y = p[..., 0], p[..., 1]
         return (a - x) ** 2 + b * (y - x**2) ** 2
 
     def gradient(p):
-        x, y = _xy(p)
+        x, y = p[..., 0], p[..., 1]
         return np.stack([-2 * (a - x) - 4 * b * x * (y - x**2), 2 * b * (y - x**2)], axis=-1)
 
     return Landscape(
@@ -237,7 +303,7 @@ def rosenbrock(a=1.0, b=100.0):
         2,
         value,
         gradient,
-        ((-2.0, 2.0), (-1.0, 3.0)),
+        ((min(-2.0, a - 1), max(2.0, a + 1)), (-1.0, max(3.0, a * a + 1))),
         minima=_pts((a, a * a)),
         description=f"(a - x)^2 + b (y - x^2)^2 with a={a:g}, b={b:g}",
     )
@@ -343,15 +409,6 @@ def plateau():
 
 def all_landscapes():
     """Every landscape of the course, by name, with default settings."""
-    makers = (
-        parabola,
-        cubic,
-        mountain_range_1d,
-        bowl,
-        saddle,
-        monkey_saddle,
-        rosenbrock,
-        mountain_range,
-        plateau,
-    )
-    return {land.name: land for land in (make() for make in makers)}
+    lands = [parabola(), cubic(), mountain_range_1d(), bowl(), saddle(), monkey_saddle()]
+    lands += [rosenbrock(), mountain_range(), plateau()]
+    return {land.name: land for land in lands}

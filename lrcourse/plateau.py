@@ -35,6 +35,10 @@ class ReduceLROnPlateau:
 
     Call :meth:`update` once per epoch with the monitored value; ``learning_rate`` is the rate the
     next epoch will use. ``wait``, ``cooldown_counter`` and ``best`` are Keras's own counters.
+
+    Allowed: ``learning_rate`` > 0, ``factor`` in (0, 1), ``patience`` and ``cooldown`` whole
+    numbers of epochs (0 to 1,000,000), ``min_delta`` and ``min_lr`` >= 0, ``mode`` "min" or
+    "max", ``dtype`` "float32" or "float64" (with float32 the rates must fit in a float32).
     """
 
     def __init__(
@@ -48,14 +52,17 @@ class ReduceLROnPlateau:
         mode="min",
         dtype="float32",
     ):
+        self.dtype = _checks.choice("dtype", dtype, ("float32", "float64"))
+        largest = float(np.finfo(np.float32).max) if self.dtype == "float32" else None
         self.factor = _checks.number("factor", factor, low=0, high=1, low_open=True, high_open=True)
         self.patience = _checks.count("patience", patience, minimum=0)
         self.min_delta = _checks.non_negative("min_delta", min_delta)
         self.cooldown = _checks.count("cooldown", cooldown, minimum=0)
-        self.min_lr = _checks.non_negative("min_lr", min_lr)
+        self.min_lr = _checks.number("min_lr", min_lr, low=0, high=largest)
         self.mode = _checks.choice("mode", mode, ("min", "max"))
-        self.dtype = _checks.choice("dtype", dtype, ("float32", "float64"))
-        self.initial_learning_rate = _checks.positive("learning_rate", learning_rate)
+        self.initial_learning_rate = _checks.number(
+            "learning_rate", learning_rate, low=0, high=largest, low_open=True
+        )
         self.reset()
 
     def reset(self):
@@ -66,8 +73,9 @@ class ReduceLROnPlateau:
         self.cooldown_counter = 0
 
     def update(self, current):
-        """Process one epoch's monitored value; return True when the rate was reduced."""
-        current = float(current)
+        """Process one epoch's monitored value (a number; nan and inf behave as in Keras);
+        return True when the rate was reduced."""
+        current = _monitored(current)
         if self.cooldown_counter > 0:
             self.cooldown_counter -= 1
             self.wait = 0
@@ -137,6 +145,15 @@ class PlateauResult:
     wait: np.ndarray
     cooldown: np.ndarray
 
+    def __post_init__(self):  # made by replay_plateau: this only guards against mix-ups
+        n = len(_trace(self.losses))
+        for name in ("learning_rates", "best", "wait", "cooldown"):
+            if len(_checks.numeric(name, getattr(self, name), ndim=1, finite=name != "best")) != n:
+                raise ValueError(f"{name} must hold one value per epoch, as losses does ({n})")
+        for epoch in _checks.sequence("reductions", self.reductions):
+            _checks.count("reductions", epoch, minimum=0, maximum=n - 1)
+        _checks.non_negative("final_learning_rate", self.final_learning_rate)
+
 
 def replay_plateau(
     losses,
@@ -152,7 +169,8 @@ def replay_plateau(
     """Replay ReduceLROnPlateau on a trace of monitored values (one per epoch).
 
     Returns a :class:`PlateauResult`. NaN or inf values are allowed and behave as in Keras (a NaN
-    never counts as an improvement, except as the very first value).
+    never counts as an improvement, except as the very first value). At most 1,000,000 epochs;
+    the other arguments are :class:`ReduceLROnPlateau`'s.
     """
     plateau = ReduceLROnPlateau(
         learning_rate, factor, patience, min_delta, cooldown, min_lr, mode, dtype
@@ -177,11 +195,20 @@ def replay_plateau(
     )
 
 
-def _trace(losses):
+def _monitored(value):
+    if not _checks._is_number(value):
+        brief = _checks._brief(value)
+        raise ValueError(f"current must be a number (nan and inf allowed), got {brief}")
     try:
-        values = np.array(losses, dtype=float)
-    except (TypeError, ValueError):
-        raise ValueError(f"losses must be a sequence of numbers, got {losses!r}") from None
-    if values.ndim != 1:
-        raise ValueError(f"losses must be 1-dimensional (one value per epoch), got {values.shape}")
+        return float(value)
+    except OverflowError:  # an int such as 10**400: Keras could not take it either
+        raise ValueError(f"current must fit in a float, got {_checks._brief(value)}") from None
+
+
+def _trace(losses):
+    """One monitored value per epoch: a non-empty list of numbers (nan and inf allowed)."""
+    values = _checks.numeric("losses", losses, finite=False)
+    if values.ndim != 1 or not values.size:
+        brief = _checks._brief(losses)
+        raise ValueError(f"losses must be a non-empty list of numbers, one per epoch, got {brief}")
     return values

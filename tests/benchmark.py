@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import execute_notebooks  # noqa: E402  (the same executor as the maintainer script)
 
 from lrcourse import landscapes  # noqa: E402
-from lrcourse.widgets import DescentExplorer  # noqa: E402
+from lrcourse.ui.widgets import DescentExplorer  # noqa: E402
 
 NOTEBOOK_BUDGET = 30.0  # seconds, each
 COURSE_BUDGET = 300.0  # seconds, all notebooks together
@@ -115,7 +115,7 @@ EXPLORERS = [
 
 def momentum_explorer():
     from lrcourse.optimizers import SGD
-    from lrcourse.widgets import slider
+    from lrcourse.ui.widgets import slider
 
     return DescentExplorer(
         landscapes.bowl(30),
@@ -128,14 +128,14 @@ def momentum_explorer():
 
 
 def race_explorer():
-    from lrcourse.race import RaceExplorer
+    from lrcourse.ui.race import RaceExplorer
 
     return RaceExplorer(learning_rate=0.01, steps=50)
 
 
 def schedule_explorer():
     from lrcourse import schedules
-    from lrcourse.widgets import ScheduleExplorer, log_slider, slider
+    from lrcourse.ui.widgets import ScheduleExplorer, log_slider, slider
 
     return ScheduleExplorer(
         lambda initial_learning_rate, decay_rate: schedules.ExponentialDecay(
@@ -149,7 +149,7 @@ def schedule_explorer():
 
 
 def plateau_explorer():
-    from lrcourse.playground import PlateauExplorer
+    from lrcourse.ui.playground import PlateauExplorer
 
     epochs = np.arange(60)
     trace = 0.2 + 1.0 / (1 + 0.3 * epochs) + 0.02 * np.random.default_rng(0).standard_normal(60)
@@ -157,7 +157,8 @@ def plateau_explorer():
 
 
 def playground_explorer():
-    from lrcourse.playground import DigitsTask, PlaygroundExplorer
+    from lrcourse.softmax import DigitsTask
+    from lrcourse.ui.playground import PlaygroundExplorer
 
     return PlaygroundExplorer(DigitsTask(steps=200, batch_size=64, seed=0))
 

@@ -1,13 +1,23 @@
 """Gradient descent: the exact stability bound, closed forms, clean divergence reports, checks."""
 
 import math
+import time
 import warnings
 
 import numpy as np
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from lrcourse import landscapes as L
-from lrcourse.descent import ESCAPE_RADIUS, Trajectory, descend, sweep
+from lrcourse.descent import (
+    ESCAPE_RADIUS,
+    MAX_STEPS,
+    Trajectory,
+    descend,
+    noisy_descent,
+    sweep,
+)
 from lrcourse.optimizers import SGD
 
 
@@ -40,8 +50,9 @@ def steep_wall():
 
 @pytest.fixture(autouse=True)
 def strict_numpy():
-    """Any numpy floating-point warning outside the runs' own error state fails the test."""
-    with np.errstate(all="raise"), warnings.catch_warnings():
+    """Any numpy floating-point warning outside the runs' own error state fails the test
+    (underflow to 0 is harmless and not one of them)."""
+    with np.errstate(all="raise", under="ignore"), warnings.catch_warnings():
         warnings.simplefilter("error")
         yield
 
@@ -261,11 +272,170 @@ def test_steps_to_reach_is_the_first_step_at_or_below_the_target():
 
 
 def test_steps_to_stay_ignores_a_dip_that_bounces_back():
-    from lrcourse.descent import Trajectory
-
     losses = np.array([5.0, 0.5, 2.0, 0.4, 0.3, 0.2])
     traj = Trajectory(np.zeros((6, 1)), losses, np.zeros(5), 5)
     assert traj.steps_to_reach(1.0) == 1
     assert traj.steps_to_stay(1.0) == 3
     assert traj.steps_to_stay(0.1) is None
     assert traj.steps_to_stay(10.0) == 0
+
+
+# ---------------------------------------------------------------- property tests (Hypothesis)
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    kappa=st.floats(1, 30),
+    angle=st.floats(-4, 4),
+    lambda_min=st.floats(0.1, 10),
+    ratio=st.one_of(st.floats(0.1, 0.95), st.floats(1.05, 4.0)),
+    start=st.tuples(st.floats(-3, 3), st.floats(-3, 3)),
+)
+def test_descent_on_a_bowl_converges_iff_lr_times_lambda_max_is_below_2(
+    kappa, angle, lambda_min, ratio, start
+):
+    land = L.bowl(kappa, angle, lambda_min)
+    lam_max = kappa * lambda_min
+    steepest = np.array([-np.sin(angle), np.cos(angle)])  # the eigenvector of lambda_max
+    x0 = np.array(start)
+    assume(abs(x0 @ steepest) > 0.1)  # a start with some height along the steepest direction
+    lr = ratio * 2 / lam_max  # lr * lambda_max = 2 * ratio
+    run = descend(land, x0, lr, steps=600)
+    if ratio < 1:  # every direction shrinks by |1 - lr * lambda| < 1 per step
+        # (plus rounding: with lr * lambda = 1 exactly, a step leaves about 1e-16 of x behind)
+        rho = max(abs(1 - lr * lambda_min), abs(1 - lr * lam_max)) + 1e-15
+        assert not run.diverged, run.message
+        k = np.arange(len(run.points))
+        norms = np.hypot(*run.points.T)  # np.linalg.norm squares: 1e-162 ** 2 underflows
+        assert np.all(norms <= rho**k * np.hypot(*x0) * (1 + 1e-9) + 1e-300)
+        assert run.final_loss <= rho ** (2 * 600) * land(x0) * (1 + 1e-9) + 1e-300
+    else:  # the steepest direction grows by |1 - lr * lambda_max| > 1: it must leave the map
+        assert run.diverged and "left the map" in run.reason, run.message
+        growth = abs(1 - lr * lam_max)
+        # |x| (largest coordinate) >= |height along the steepest direction| / sqrt(2)
+        bound = np.log(np.sqrt(2) * ESCAPE_RADIUS / abs(x0 @ steepest)) / np.log(growth)
+        assert run.diverged_at <= np.ceil(bound) + 1
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    curvature=st.floats(0.01, 100),
+    product=st.one_of(st.floats(0.01, 1.9), st.floats(2.1, 3.99)),  # away from the edge at 2
+    x0=st.floats(0.1, 3),
+)
+def test_parabola_converges_iff_lr_times_curvature_is_below_2(curvature, product, x0):
+    run = descend(L.parabola(curvature), x0, product / curvature, steps=400)
+    factor = abs(1 - product)  # x_k = (1 - lr * curvature)^k x0
+    if product < 2:
+        assert not run.diverged
+        assert abs(run.final_point) <= (factor + 1e-15) ** 400 * x0 * (1 + 1e-9) + 1e-300
+    else:
+        assert run.diverged
+        assert run.diverged_at == int(np.floor(np.log(ESCAPE_RADIUS / x0) / np.log(factor))) + 1
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    rates=st.lists(st.floats(0, 0.3), min_size=1, max_size=50),
+    runs=st.integers(1, 8),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_noisy_descent_without_noise_is_plain_descent_with_those_rates(rates, runs, seed):
+    land = L.bowl(3.0)
+    losses, blew_up = noisy_descent(land, [1.0, -1.0], rates, noise=0.0, runs=runs, seed=seed)
+    run = descend(land, [1.0, -1.0], lambda k: rates[k], steps=len(rates))
+    assert blew_up is None
+    np.testing.assert_allclose(losses, run.losses, rtol=1e-12, atol=1e-300)
+
+
+# ---------------------------------------------------------------- nothing fools it
+
+
+def test_steps_are_bounded_and_the_bound_is_said():
+    start = time.perf_counter()
+    for steps in (10**12, MAX_STEPS + 1, 10**400):
+        with pytest.raises(ValueError, match=r"^steps must be in \[1, 1e\+06\]"):
+            descend(L.parabola(), 1.0, 0.1, steps=steps)
+    assert time.perf_counter() - start < 1
+    assert "1,000,000" in descend.__doc__
+
+
+def test_sweep_and_noisy_descent_bound_their_total_work():
+    with pytest.raises(ValueError, match=r"len\(learning_rates\) \* steps must be at most"):
+        sweep(L.parabola(), 1.0, [0.1, 0.2], steps=MAX_STEPS)
+    with pytest.raises(ValueError, match=r"runs \* len\(learning_rates\) must be at most"):
+        noisy_descent(L.bowl(), [1.0, 1.0], np.full(1000, 0.1), runs=1001)
+    with pytest.raises(ValueError, match="^learning_rates must have at most"):
+        noisy_descent(L.bowl(), [1.0, 1.0], range(10**12))
+    with pytest.raises(ValueError, match="^learning_rates must hold at least one"):
+        sweep(L.parabola(), 1.0, [])
+    with pytest.raises(ValueError, match="^learning_rates must be a non-empty list"):
+        noisy_descent(L.bowl(), [1.0, 1.0], [])
+
+
+@pytest.mark.parametrize(
+    ("call", "argument"),
+    [
+        (lambda: descend("bowl", [1.0, 1.0]), "landscape"),
+        (lambda: descend(L.bowl(), [1.0, 1.0], seed=-1), "seed"),
+        (lambda: descend(L.bowl(), [1.0, 1.0], seed="0"), "seed"),
+        (lambda: descend(L.bowl(), [1.0, 1.0], seed=None), "seed"),
+        (lambda: descend(L.bowl(), [1.0, 1.0], noise=float("inf")), "noise"),
+        (lambda: descend(L.bowl(), None), "x0"),
+        (lambda: descend(L.bowl(), [True, 1.0]), "x0"),
+        (lambda: descend(L.bowl(), [1.0, 1.0], "0.1", optimizer=SGD(0.1)), "learning_rate"),
+        (lambda: sweep(None, 1.0, [0.1]), "landscape"),
+        (lambda: sweep(L.parabola(), 1.0, "0.1"), "learning_rates"),
+        (lambda: sweep(L.parabola(), 1.0, [[0.1, 0.2]]), "learning_rates"),
+        (lambda: sweep(L.parabola(), 1.0, np.ones((2, 2))), "learning_rates"),
+        (lambda: sweep(L.parabola(), 1.0, 0.1, steps=0), "steps"),
+        (lambda: noisy_descent(L.bowl(), [1.0, 1.0], [0.1, -0.1]), "learning_rates"),
+        (lambda: noisy_descent(L.bowl(), [1.0, 1.0], [0.1, None]), "learning_rates"),
+        (lambda: noisy_descent(L.bowl(), [1.0, 1.0], [0.1], runs=0), "runs"),
+        (lambda: noisy_descent(L.bowl(), [1.0, 1.0], [0.1], seed=2**32), "seed"),
+        (lambda: noisy_descent(L.bowl(), [9.0, 1.0], [0.1]), r"x0\[0\]"),
+    ],
+)
+def test_more_bad_arguments_are_named(call, argument):
+    with pytest.raises(ValueError, match=rf"^{argument} must"):
+        call()
+
+
+def test_steps_to_reach_and_stay_refuse_a_target_that_is_not_a_number():
+    run = descend(L.parabola(), 2.0, 0.1, steps=5)
+    for bad in (None, "0.1", float("nan"), [0.1], True):
+        with pytest.raises(ValueError, match="^loss must"):
+            run.steps_to_reach(bad)
+        with pytest.raises(ValueError, match="^loss must"):
+            run.steps_to_stay(bad)
+
+
+def test_trajectory_checks_that_its_parts_fit_together():
+    good = {
+        "points": np.zeros((3, 2)),
+        "losses": np.zeros(3),
+        "learning_rates": np.full(2, 0.1),
+        "steps_requested": 5,
+    }
+    assert Trajectory(**good).steps == 2
+    bad = [
+        ({"points": np.zeros((4, 2))}, "points"),
+        ({"points": np.zeros((0, 2)), "losses": np.zeros(0)}, "points"),
+        ({"points": [[0.0, np.nan]] * 3}, "points"),
+        ({"losses": np.zeros((3, 1))}, "losses"),
+        ({"learning_rates": np.zeros(3)}, "learning_rates"),
+        ({"steps_requested": 1}, "steps_requested"),
+        ({"diverged_at": -1}, "diverged_at"),
+        ({"reason": None}, "reason"),
+    ]
+    for change, argument in bad:
+        with pytest.raises(ValueError, match=f"^{argument} must"):
+            Trajectory(**{**good, **change})
+
+
+def test_a_start_where_the_loss_is_not_finite_is_reported_at_step_0():
+    land = L.Landscape("hole", 1, lambda x: np.log(np.abs(x)), lambda x: 1 / x, ((-1.0, 1.0),))
+    with np.errstate(divide="ignore"):
+        run = descend(land, 0.0, 0.1, steps=10)
+    assert run.diverged_at == 0 and run.steps == 0
+    assert run.message == "diverged at step 0: loss became -inf"

@@ -8,10 +8,13 @@ from lrcourse.exercises import (
     NOT_ATTEMPTED,
     WRONG,
     Feedback,
+    as_numbers,
+    brief,
     call_learner,
     check_choice,
     check_sequence,
     check_value,
+    checker,
     correct,
     fmt,
     not_attempted,
@@ -124,7 +127,7 @@ def test_call_learner_returns_the_result_or_feedback_never_raises():
     assert result is None and fb.state == WRONG
     assert fb.message == "your function raised KeyError: 'lr'"
     result, fb = call_learner(42)
-    assert fb.state == WRONG and "TypeError" in fb.message
+    assert fb.state == WRONG and fb.message == "expected a function, got 42."
 
 
 # ---------------------------------------------------------------- check_choice
@@ -147,3 +150,96 @@ def test_check_choice_states():
 @pytest.mark.parametrize("answer", [["lr"], {"lr": 1}, np.array(["lr", "eta"]), np.array([1, 2])])
 def test_check_choice_never_raises_on_odd_answers(answer):
     assert check_choice(answer, "lr", OPTIONS).state == WRONG
+
+
+# ---------------------------------------------------------------- never raise, never hang
+
+
+def test_feedback_refuses_an_unknown_state_or_a_message_that_is_not_text():
+    with pytest.raises(ValueError, match="^state must be one of"):
+        Feedback("maybe", "m")
+    with pytest.raises(ValueError, match="^message must be a string"):
+        Feedback(WRONG, None)
+    with pytest.raises(ValueError, match="^message must be a string"):
+        wrong(3)
+
+
+def test_checker_turns_any_slip_into_not_yet_with_the_reason():
+    @checker
+    def strict(answer, limit=1.0):
+        if limit <= 0:
+            raise ValueError("limit must be positive, got 0")
+        if answer == "boom":
+            raise KeyError("boom")
+        return correct()
+
+    assert strict.__name__ == "strict" and strict(0.5).correct
+    fb = strict(0.5, limit=0)
+    assert fb.state == WRONG and fb.message == "limit must be positive, got 0."
+    fb = strict("boom")
+    assert fb.state == WRONG and fb.message == "this could not be checked (KeyError: 'boom')."
+    fb = strict()  # called without the answer
+    assert fb.state == WRONG and "answer" in fb.message
+
+
+def test_strings_and_booleans_are_not_numbers():
+    for answer in ("0.2", True, np.bool_(False), [True, False], {"lr": 0.2}, None, ["1", "2"]):
+        assert as_numbers(answer) is None  # numpy would turn them into numbers
+    assert as_numbers([None, 1.0]) is None  # ... or into nan
+    fb = check_value("0.2", 0.2)
+    assert fb.state == WRONG and "should be a number" in fb.message
+    assert check_value(True, 1.0).state == WRONG
+    assert as_numbers(np.array([1 + 2j])) is None  # the imaginary part would be lost
+    assert as_numbers(range(10**12)) is None  # refused by its length, not allocated
+
+
+def test_check_sequence_with_a_single_number_says_so():
+    fb = check_sequence(5.0, [1.0, 2.0, 3.0])
+    assert fb.state == WRONG and fb.message == "expected 3 values, got a single number."
+
+
+def test_check_choice_hints_at_a_near_miss():
+    fb = check_choice("B ", "b", ("a", "b", "c"))
+    assert fb.state == WRONG and "Did you mean 'b'?" in fb.message
+    fb = check_choice("'c'", "b", ("a", "b", "c"))
+    assert "Did you mean 'c'?" in fb.message
+    fb = check_choice(1, "b", ("a", "b", "c"))
+    assert fb.state == WRONG and "Did you mean" not in fb.message
+
+
+def test_call_learner_reports_exit_recursion_and_broken_exceptions():
+    def recurse():
+        return recurse()
+
+    def exits():
+        raise SystemExit(3)
+
+    class Broken(Exception):
+        def __str__(self):
+            raise RuntimeError("no str")
+
+    def broken():
+        raise Broken
+
+    _, fb = call_learner(recurse)
+    assert fb.state == WRONG and "RecursionError" in fb.message
+    _, fb = call_learner(exits)
+    assert fb.message == "your function raised SystemExit: 3"
+    _, fb = call_learner(broken)
+    assert fb.message == "your function raised Broken"
+    _, fb = call_learner(lambda: (_ for _ in ()).throw(ValueError("x" * 500)))
+    assert len(fb.message) < 260 and fb.message.endswith("...")
+
+
+class NoRepr:
+    def __repr__(self):
+        raise RuntimeError("no repr")
+
+
+def test_messages_stay_short_and_never_raise():
+    assert brief(NoRepr()) == "<a NoRepr>"
+    assert fmt(NoRepr()) == "<a NoRepr>"
+    assert len(brief(list(range(1000)))) == 80
+    assert fmt(range(10**12)) == "range(0, 1000000000000)"
+    fb = check_value(list(range(2000)), 1.0)
+    assert fb.state == WRONG and len(fb.message) < 200

@@ -196,3 +196,80 @@ def test_escape_steps_checker():
         assert_state(check.check_escape_steps(placeholder), NOT_ATTEMPTED)
     for odd in ("many", [76, 77]):
         assert_state(check.check_escape_steps(odd), WRONG, "expected a number")
+
+
+# ---------------------------------------------------------------- never raise, never hang
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "argument"),
+    [
+        ({"offset": 0.0}, "offset"),
+        ({"offset": float("nan")}, "offset"),
+        ({"offset": "small"}, "offset"),
+        ({"learning_rate": 0.0}, "learning_rate"),
+        ({"learning_rate": -0.1}, "learning_rate"),
+        ({"learning_rate": 1e-300}, "learning_rate"),  # 1 + 2 lr == 1: y would never grow
+        ({"learning_rate": 1e-9}, "learning_rate"),  # would take billions of steps
+        ({"radius": 0.0}, "radius"),
+        ({"radius": float("inf")}, "radius"),
+    ],
+)
+def test_escape_steps_refuses_settings_that_never_escape_or_take_forever(kwargs, argument):
+    args = {"offset": 1e-6, "learning_rate": 0.1, **kwargs}
+    with pytest.raises(ValueError, match=f"^{argument} must"):
+        check.saddle_escape_steps(**args)
+    fb = check.check_escape_steps(76, **args)  # the checker answers instead of raising
+    assert_state(fb, WRONG, argument)
+
+
+def test_escape_steps_from_either_side_and_from_outside():
+    assert check.saddle_escape_steps(-1e-6, 0.1) == check.saddle_escape_steps(1e-6, 0.1)
+    assert check.saddle_escape_steps(2.0, 0.1) == 0  # already outside the radius
+    distance = math.log(1e300) - math.log(1e-300)  # no overflow on the way, though 1e600 would
+    assert (
+        check.saddle_escape_steps(1e-300, 0.1, radius=1e300)
+        == math.floor(distance / math.log(1.2)) + 1
+    )
+    assert check.saddle_escape_steps(1e-6, 1e300) == 1  # one enormous step
+
+
+def test_escape_steps_answers_must_be_one_number():
+    for odd in ("76", True, [76], {"steps": 76}, 10**400, float("inf"), 1 + 2j):
+        fb = check.check_escape_steps(odd)
+        assert fb.state == WRONG, (odd, str(fb))
+
+
+def test_classify_says_when_only_the_spelling_is_off():
+    fb = check.check_classify(lambda h: by_eigenvalues(h).capitalize())
+    assert_state(fb, WRONG, "'Minimum'", "lower case")
+    fb = check.check_classify(lambda h: by_eigenvalues(h) + " ")
+    assert_state(fb, WRONG, "lower case")
+
+
+@pytest.mark.parametrize(
+    "result",
+    [np.array(["minimum"]), np.array([1.0, 2.0]), 1, None, ["minimum"], {"kind": "minimum"}],
+)
+def test_classify_never_raises_on_odd_results(result):
+    assert_state(check.check_classify(lambda h: result), WRONG, "expected 'minimum'")
+
+
+@pytest.mark.parametrize(
+    "result",
+    [
+        lambda x, g, lr: [x - lr * g, 0.0],  # one number too many
+        lambda x, g, lr: np.full((2, 2), x - lr * g),  # the right values, broadcast
+        lambda x, g, lr: str(x - lr * g),
+        lambda x, g, lr: None,
+        lambda x, g, lr: range(10**12),
+    ],
+)
+def test_gd_step_needs_the_right_number_of_numbers(result):
+    assert_state(check.check_gd_step(result), WRONG, "step 0")
+
+
+@pytest.mark.parametrize("eigenvalues", [(0.0, 10.0), (-1.0, 2.0), (), "1, 10", [[1.0, 10.0]]])
+def test_stability_checkers_answer_bad_eigenvalues_with_the_reason(eigenvalues):
+    for check_lr in (check.check_largest_stable_lr, check.check_best_lr):
+        assert_state(check_lr(0.2, eigenvalues), WRONG, "eigenvalues")

@@ -1,9 +1,17 @@
-"""The optimizer checkers: each classic mistake is caught and named, right answers pass."""
+"""The optimizer checkers: each classic mistake is caught and named, right answers pass, and
+nothing a learner's function does makes a checker raise."""
+
+import functools
+import warnings
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 from lrcourse import optimizers
+from lrcourse.exercises import Feedback
 from lrcourse.exercises import optimizers as ex
 
 # ---------------------------------------------------------------- answers a learner might write
@@ -103,11 +111,8 @@ def adam_algorithm_1(w, g, state, learning_rate, beta_1, beta_2, epsilon):
 
 
 def adam_with_the_course_optimizer(w, g, state, learning_rate, beta_1, beta_2, epsilon):
-    """Keras's form, through lrcourse.optimizers.Adam: the checker agrees with the package."""
-    adam = optimizers.Adam(learning_rate, beta_1, beta_2, epsilon)
-    full = {"m": state["m"], "v": state["v"], "iterations": state["t"]}
-    w, full = adam.update(w, g, full)
-    return w, {"m": full["m"], "v": full["v"], "t": full["iterations"]}
+    """Keras's form, through lrcourse.optimizers.Adam: its state is the exercise's state."""
+    return optimizers.Adam(learning_rate, beta_1, beta_2, epsilon).update(w, g, state)
 
 
 def adam_no_bias_correction(w, g, state, learning_rate, beta_1, beta_2, epsilon):
@@ -302,7 +307,7 @@ def adadelta_right(w, g, state, learning_rate, rho, epsilon):
 def adadelta_with_the_course_optimizer(w, g, state, learning_rate, rho, epsilon):
     """lrcourse.optimizers.Adadelta (Keras's rule): the checker agrees with the package."""
     adadelta = optimizers.Adadelta(learning_rate, rho, epsilon)
-    return adadelta.update(w, g, {"iterations": 0, **state})
+    return adadelta.update(w, g, {"t": 0, **state})
 
 
 def adadelta_as_rmsprop(w, g, state, learning_rate, rho, epsilon):
@@ -449,3 +454,165 @@ def test_adadelta_first_step_other_settings_and_placeholders():
     assert not ex.check_adadelta_first_step(np.sqrt(1e-6 / 0.05), 0.01, 1.0, 0.95, 1e-6).correct
     assert ex.check_adadelta_first_step(...).state == "not attempted"
     assert "number" in ex.check_adadelta_first_step("small").message
+
+
+# ---------------------------------------------------------------- the package's own rules
+
+
+@pytest.mark.parametrize(
+    ("checker", "rule"),
+    [
+        (ex.check_momentum_step, optimizers.momentum_step),
+        (ex.check_nesterov_step, optimizers.nesterov_step),
+        (ex.check_adagrad_step, optimizers.adagrad_step),
+        (ex.check_rmsprop_step, optimizers.rmsprop_step),
+        (ex.check_adadelta_step, optimizers.adadelta_step),
+        (ex.check_adam_step, optimizers.adam_step),
+        (ex.check_adam_step, functools.partial(optimizers.adam_step, epsilon_placement="paper")),
+    ],
+)
+def test_the_package_rules_pass_their_checkers(checker, rule):
+    feedback = checker(rule)
+    assert feedback.correct, feedback
+
+
+def test_the_rules_of_the_wrong_method_do_not_pass():
+    assert not ex.check_momentum_step(optimizers.nesterov_step).correct
+    assert not ex.check_adam_step(optimizers.nadam_step).correct
+    assert not ex.check_rmsprop_step(optimizers.adadelta_step).correct
+
+
+def test_adadelta_first_step_is_the_rule_s_first_step():
+    w, _ = optimizers.adadelta_step(
+        np.zeros(1), np.array([2.0]), {"mean_square_grad": 0, "mean_square_delta": 0}
+    )
+    assert ex.check_adadelta_first_step(w[0]).correct
+    assert ex.check_adadelta_first_step(np.array([w[0]])).correct  # a one-number array
+
+
+# ---------------------------------------------------------------- nothing makes a checker raise
+
+
+class Unprintable(Exception):
+    def __str__(self):
+        raise RuntimeError("no message for you")
+
+
+class Uncopyable:
+    def __deepcopy__(self, memo):
+        raise TypeError("cannot copy me")
+
+
+ODD_VALUES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(10**400), max_value=10**400),
+    st.floats(),
+    st.complex_numbers(),
+    st.text(max_size=4),
+    st.just(...),
+    st.just(Uncopyable()),
+    st.just(iter([1.0, 2.0, 3.0])),
+    hnp.arrays(
+        st.sampled_from(["f8", "f4", "i4", "b1", "c16", "U3", "O"]),
+        hnp.array_shapes(min_dims=0, max_dims=2, min_side=0, max_side=4),
+    ),
+    st.lists(st.floats(), max_size=4),
+)
+STATES = st.one_of(
+    ODD_VALUES,
+    st.dictionaries(
+        st.sampled_from(["velocity", "accumulator", "m", "v", "t", "extra", "mean_square"]),
+        ODD_VALUES,
+    ),
+)
+EXCEPTIONS = st.sampled_from(
+    [ValueError, KeyError, ZeroDivisionError, Unprintable, RecursionError, MemoryError, SystemExit]
+)
+
+
+@st.composite
+def learner_functions(draw):
+    """A function a learner might write: right for a while, then anything at all."""
+    behaviour = draw(st.sampled_from(["return", "raise", "right then odd", "mutate"]))
+    returned = draw(
+        st.one_of(
+            ODD_VALUES,
+            st.tuples(ODD_VALUES, STATES),
+            st.tuples(ODD_VALUES),
+            st.tuples(ODD_VALUES, STATES, ODD_VALUES),
+            st.lists(ODD_VALUES, min_size=2, max_size=2),
+        )
+    )
+    exception = draw(EXCEPTIONS)
+    good_steps = draw(st.integers(0, 5))
+    calls = []
+
+    def learner(w, g, state, **hyper):
+        calls.append(1)
+        if behaviour == "raise":
+            raise exception("oops")
+        if behaviour == "mutate" and isinstance(state, dict):
+            state.clear()
+            state["extra"] = returned
+            return w * 0.5, state
+        if behaviour == "right then odd" and len(calls) <= good_steps:
+            return w - 0.1 * g, {**state, "extra": 1}
+        return returned
+
+    return learner
+
+
+CHECKERS = [
+    ex.check_momentum_step,
+    ex.check_nesterov_step,
+    ex.check_adagrad_step,
+    ex.check_rmsprop_step,
+    ex.check_adadelta_step,
+    ex.check_adam_step,
+]
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.sampled_from(CHECKERS), learner_functions())
+def test_checkers_never_raise_on_what_a_learner_writes(checker, learner):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # not even a warning may escape
+        feedback = checker(learner)
+    assert isinstance(feedback, Feedback)
+    assert feedback.state in ("not yet", "not attempted") and feedback.message
+    str(feedback)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.sampled_from(CHECKERS), ODD_VALUES)
+def test_checkers_never_raise_on_what_is_not_a_function(checker, answer):
+    feedback = checker(answer)
+    assert isinstance(feedback, Feedback) and not feedback.correct
+
+
+@settings(max_examples=120, deadline=None)
+@given(ODD_VALUES, st.one_of(ODD_VALUES, st.floats(-5, 5)), st.one_of(ODD_VALUES, st.floats(0, 1)))
+def test_adadelta_first_step_never_raises(answer, gradient, rho):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        feedback = ex.check_adadelta_first_step(answer)
+        assert isinstance(feedback, Feedback)
+        feedback = ex.check_adadelta_first_step(answer, gradient=gradient, rho=rho)
+    assert isinstance(feedback, Feedback)
+
+
+def test_a_state_that_is_not_a_dict_is_explained():
+    def returns_a_list(w, g, state, learning_rate, momentum):
+        return w - learning_rate * g, [0.0]
+
+    feedback = ex.check_momentum_step(returns_a_list)
+    assert feedback.state == "not yet" and "dict" in feedback.message
+
+
+def test_an_unprintable_exception_is_still_reported():
+    def raises(w, g, state, learning_rate, momentum):
+        raise Unprintable
+
+    feedback = ex.check_momentum_step(raises)
+    assert "Unprintable" in feedback.message

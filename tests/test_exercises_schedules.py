@@ -1,5 +1,6 @@
 """The schedule exercise checkers: right answers, each recognised mistake, placeholders, errors."""
 
+import itertools
 import math
 
 import numpy as np
@@ -90,7 +91,8 @@ def test_warmup_cosine_right_answer():
 
 
 def test_warmup_cosine_accepts_keras_cosine_decay_with_warmup():
-    keras = S._keras()
+    from lrcourse.keras.schedules import keras
+
     reference = keras.optimizers.schedules.CosineDecay(0.0, 40, warmup_target=0.1, warmup_steps=10)
     assert ex.check_warmup_cosine(reference).correct  # float32 tensors are fine
 
@@ -158,7 +160,9 @@ def test_cyclical_recognises_the_wrong_policy():
 def test_time_based_replacement_accepts_functions_and_schedules():
     assert ex.check_time_based_replacement(lambda t: 0.01 / (1 + 1e-3 * t)).correct
     assert ex.check_time_based_replacement(S.InverseTimeDecay(0.01, 1, 1e-3)).correct
-    keras = S._keras()
+    from lrcourse.keras.schedules import keras, to_keras
+
+    assert ex.check_time_based_replacement(to_keras(S.InverseTimeDecay(0.01, 1, 1e-3))).correct
     assert ex.check_time_based_replacement(
         keras.optimizers.schedules.InverseTimeDecay(0.01, 1, 1e-3)
     ).correct
@@ -241,3 +245,94 @@ def test_non_numbers_are_reported(check):
 
 def test_vectorised_numpy_answers_work():
     assert ex.check_step_decay(lambda e: 0.1 * np.power(0.5, np.floor(e / 10))).correct
+
+
+def test_the_step_decay_schedule_itself_passes():
+    assert ex.check_step_decay(S.step_decay(0.1, 0.5, 10)).correct
+    assert ex.check_step_decay(S.step_decay(0.01, 0.1, 3), 0.01, 0.1, 3, epochs=20).correct
+
+
+# ------------------------------------------------------------------ nothing a learner types raises
+
+
+class Weird:
+    """An object that fails in every way a learner's object might."""
+
+    def __iter__(self):
+        raise RuntimeError("no iterating me")
+
+    def __float__(self):
+        raise RuntimeError("no converting me")
+
+    def __array__(self, dtype=None, copy=None):
+        raise RuntimeError("no array either")
+
+
+LEARNER_VALUES = [
+    None, ..., 0, -1, 1e400, float("nan"), float("inf"), "0.1", b"x", True, [], [0.1], (0.1,),
+    {0: 0.1}, {0.1}, 1j, np.array([0.1, 0.2]), np.array(0.1 + 1j), np.zeros((2, 2)), Weird(),
+    object(), print, range(10**12),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("check", CHECKERS)
+@pytest.mark.parametrize("value", LEARNER_VALUES, ids=repr)
+def test_no_answer_makes_a_checker_raise(check, value):
+    feedback = check(value)  # the answer itself
+    assert feedback.state in ("not yet", "not attempted")
+    feedback = check(lambda step, v=value: v)  # a function returning it
+    assert feedback.state in ("not yet", "not attempted") or value == 0.1
+    assert check(lambda step: Weird()).state == "not yet"
+
+
+@pytest.mark.parametrize("value", LEARNER_VALUES, ids=repr)
+def test_no_plateau_answer_raises(value):
+    assert ex.check_plateau_reductions(value, LOSSES, patience=3).state in (
+        "not yet",
+        "not attempted",
+    )
+
+
+def test_plateau_answers_that_used_to_raise():
+    for answer in ([float("inf")], [float("nan")], [5, float("inf")], [10**30], range(10**12)):
+        assert ex.check_plateau_reductions(answer, LOSSES, patience=3).state == "not yet"
+    endless = itertools.count()
+    assert "at most" in str(ex.check_plateau_reductions(endless, LOSSES, patience=3))
+    assert ex.check_plateau_reductions(np.array([5, 9, 12]), LOSSES, patience=3).correct
+    assert ex.check_plateau_reductions({12, 5, 9}, LOSSES, patience=3).correct
+
+
+TEACHER_SIDE = [
+    (lambda: ex.check_step_decay(step_decay, epochs=0), "epochs"),
+    (lambda: ex.check_step_decay(step_decay, epochs=10**9), "epochs"),
+    (lambda: ex.check_step_decay(step_decay, steps_per_drop=0), "steps_per_drop"),
+    (lambda: ex.check_step_decay(step_decay, drop="half"), "drop"),
+    (lambda: ex.check_step_decay(..., initial_learning_rate=-1), "initial_learning_rate"),
+    (lambda: ex.check_warmup_cosine(warmup_cosine, warmup_steps=-1), "warmup_steps"),
+    (lambda: ex.check_warmup_cosine(warmup_cosine, steps=0), "steps"),
+    (lambda: ex.check_warmup_cosine(warmup_cosine, alpha=2), "alpha"),
+    (lambda: ex.check_cyclical(triangular, step_size=0), "step_size"),
+    (lambda: ex.check_cyclical(triangular, mode="sine"), "mode"),
+    (lambda: ex.check_time_based_replacement(None, decay=0), "decay"),
+    (lambda: ex.check_time_based_replacement(None, learning_rate="0.1"), "learning_rate"),
+    (lambda: ex.check_warmup_cosine(None, peak=0), "peak"),
+    (lambda: ex.check_warmup_cosine(None, start=-1), "start"),
+    (lambda: ex.check_time_based_replacement(None, steps_per_epoch=0), "steps_per_epoch"),
+    (lambda: ex.check_plateau_reductions([1], LOSSES, patience=-1), "patience"),
+    (lambda: ex.check_plateau_reductions(None, "losses"), "losses"),
+]
+
+
+@pytest.mark.parametrize("make, argument", TEACHER_SIDE, ids=[a for _, a in TEACHER_SIDE])
+def test_a_broken_exercise_set_up_raises_naming_the_argument(make, argument):
+    with pytest.raises(ValueError, match=rf"\b{argument}\b"):
+        make()
+
+
+def test_settings_where_a_classic_mistake_cannot_happen_still_check():
+    # warmup_steps=1: no "one step early" ramp; decay >= 1: no exponential look-alike
+    def one_step_warmup(step):
+        return warmup_cosine(step, warmup_steps=1)
+
+    assert ex.check_warmup_cosine(one_step_warmup, warmup_steps=1).correct
+    assert ex.check_time_based_replacement(lambda t: 0.01 / (1 + 2 * t), decay=2.0).correct

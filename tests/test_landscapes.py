@@ -1,9 +1,12 @@
 """Landscapes: exact gradients, critical points where claimed, domains and argument checks."""
 
 import math
+import re
 
 import numpy as np
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from lrcourse import landscapes as L
 
@@ -298,3 +301,165 @@ def test_all_landscapes_are_distinct_and_named():
         assert land.dim in (1, 2) and len(land.domain) == land.dim
         assert land.description
         assert land.name in repr(land)
+
+
+# ---------------------------------------------------------------- property tests (Hypothesis)
+
+
+def point_in(land):
+    """A strategy for one point inside ``land``'s domain."""
+    coords = [st.floats(lo, hi, allow_nan=False) for lo, hi in land.domain]
+    if land.dim == 1:
+        return coords[0]
+    return st.tuples(*coords).map(np.array)
+
+
+def assert_gradient_matches_differences(land, p):
+    p = np.asarray(p, dtype=float)
+    numeric = fd_gradient(land, p, h=1e-6 * (1 + np.abs(p).max()))
+    exact = land.grad(p)
+    scale = 1 + np.abs(numeric).max() + abs(float(land(p)))
+    np.testing.assert_allclose(exact, numeric, rtol=1e-5, atol=1e-6 * scale)
+
+
+@settings(max_examples=150, deadline=None)
+@given(data=st.data(), name=st.sampled_from(list(ALL)))
+def test_gradient_matches_differences_anywhere_in_the_domain(data, name):
+    land = ALL[name]
+    assert_gradient_matches_differences(land, data.draw(point_in(land)))
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    data=st.data(),
+    kappa=st.floats(1, 1e4),
+    angle=st.floats(-10, 10),
+    lambda_min=st.floats(1e-3, 1e3),
+    curvature=st.floats(1e-3, 1e4),
+    a=st.floats(-3, 3),
+    b=st.floats(0.1, 1e3),
+)
+def test_gradient_matches_differences_for_any_parameters(
+    data, kappa, angle, lambda_min, curvature, a, b
+):
+    for land in (L.bowl(kappa, angle, lambda_min), L.parabola(curvature), L.rosenbrock(a, b)):
+        assert_gradient_matches_differences(land, data.draw(point_in(land)))
+
+
+@settings(max_examples=60, deadline=None)
+@given(kappa=st.floats(1, 1e4), angle=st.floats(-10, 10), lambda_min=st.floats(1e-3, 1e3))
+def test_bowl_eigenvalues_are_exact_for_any_parameters(kappa, angle, lambda_min):
+    eig = np.linalg.eigvalsh(L.bowl(kappa, angle, lambda_min).hessian_at([0.3, -0.2]))
+    np.testing.assert_allclose(eig, [lambda_min, kappa * lambda_min], rtol=1e-9)
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=st.data(), name=st.sampled_from(list(ALL)))
+def test_hessian_is_symmetric_and_matches_differences_of_the_gradient(data, name):
+    land = ALL[name]
+    p = np.asarray(data.draw(point_in(land)), dtype=float)
+    assume(land.dim == 2 or abs(p) < 50)
+    hess = land.hessian_at(p)
+    np.testing.assert_allclose(hess, hess.T, rtol=1e-12, atol=1e-12)
+    numeric = fd_hessian(land, p)
+    np.testing.assert_allclose(hess, numeric, rtol=1e-4, atol=1e-4 * (1 + np.abs(numeric).max()))
+
+
+# ---------------------------------------------------------------- nothing fools it
+
+
+@pytest.mark.parametrize(
+    ("make", "kwargs", "argument"),
+    [
+        (L.parabola, {"curvature": 1e7}, "curvature"),
+        (L.bowl, {"condition_number": 1e13}, "condition_number"),
+        (L.bowl, {"lambda_min": 1e7}, "lambda_min"),
+        (L.bowl, {"angle": float("inf")}, "angle"),
+        (L.bowl, {"condition_number": True}, "condition_number"),
+        (L.rosenbrock, {"a": 11.0}, "a"),
+        (L.rosenbrock, {"b": 1e7}, "b"),
+    ],
+)
+def test_absurd_sizes_are_refused_with_the_allowed_range(make, kwargs, argument):
+    with pytest.raises(ValueError, match=rf"^{argument} must be (in [\[(]|a number|finite)"):
+        make(**kwargs)
+
+
+@pytest.mark.parametrize("a", [-10.0, -2.5, 2.0, 3.0, 10.0])
+def test_rosenbrock_domain_always_holds_its_minimum(a):
+    land = L.rosenbrock(a)
+    land.check_point([a, a * a])  # inside: no error
+    (xlo, xhi), (ylo, yhi) = land.domain
+    assert xlo <= a - 1 and a + 1 <= xhi and ylo <= a * a - 1 and a * a + 1 <= yhi
+    assert L.rosenbrock().domain == ((-2.0, 2.0), (-1.0, 3.0))  # the default is unchanged
+
+
+@pytest.mark.parametrize("name", list(ALL))
+def test_grid_size_is_bounded(name):
+    land = ALL[name]
+    top = 1000 if land.dim == 2 else 1_000_000
+    with pytest.raises(ValueError, match=re.escape(f"n must be in [2, {top:g}]")):
+        land.grid(top + 1)
+    for bad in (1, 0, -5, 2.5, "10", None, True):
+        with pytest.raises(ValueError, match="^n must be"):
+            land.grid(bad)
+
+
+def test_hessian_at_checks_its_point_and_spacing():
+    land = ALL["monkey saddle"]  # no exact Hessian: differences with spacing h
+    np.testing.assert_allclose(land.hessian_at([0.5, 0.2], h=1e-4), land.hessian_at([0.5, 0.2]))
+    for h in (0.0, -1e-5, 2.0, float("nan"), "small"):
+        with pytest.raises(ValueError, match=r"^h must"):
+            land.hessian_at([0.5, 0.2], h=h)
+    for x in ([0.5], [[0.5, 0.2]], None, [float("nan"), 0.0], "origin"):
+        with pytest.raises(ValueError, match=r"^x must"):
+            land.hessian_at(x)
+    with pytest.raises(ValueError, match=r"^x must have shape \(\)"):
+        ALL["parabola"].hessian_at([1.0, 2.0])
+
+
+def test_values_and_gradients_refuse_what_is_not_points():
+    bowl, parabola = L.bowl(), L.parabola()
+    with pytest.raises(ValueError, match=r"^x must have shape \(\.\.\., 2\)"):
+        bowl([1.0, 2.0, 3.0])
+    with pytest.raises(ValueError, match=r"^x must have shape \(\.\.\., 2\)"):
+        bowl.grad(1.0)
+    for bad in (None, True, "1.0", ["a"], [None, 1.0], {"x": 1.0}):
+        with pytest.raises(ValueError, match=r"^x must"):
+            parabola(bad)
+    # far away or not finite: an honest inf or nan, without a warning
+    assert parabola(1e300) == np.inf and np.isnan(parabola(np.nan))
+    assert bowl.grad([np.inf, 0.0])[0] == np.inf
+
+
+def test_landscape_constructor_checks_every_field():
+    good = {
+        "name": "line",
+        "dim": 1,
+        "value": lambda x: x,
+        "gradient": np.ones_like,
+        "domain": ((-1.0, 1.0),),
+    }
+    land = L.Landscape(**good, minima=[0.5])
+    assert land.minima.shape == (1,) and land.saddles.shape == (0,)
+    assert L.Landscape(**{**good, "dim": 2, "domain": ((0, 1), (0, 1))}).minima.shape == (0, 2)
+    bad = [
+        ({"name": 3}, "name"),
+        ({"dim": 3}, "dim"),
+        ({"dim": True}, "dim"),
+        ({"dim": 1.0}, "dim"),
+        ({"value": 1.0}, "value"),
+        ({"gradient": None}, "gradient"),
+        ({"hessian": "exact"}, "hessian"),
+        ({"domain": (-1.0, 1.0)}, "domain"),
+        ({"domain": ((1.0, -1.0),)}, r"domain\[0\]"),
+        ({"domain": ((-1.0, float("inf")),)}, r"domain\[0\]"),
+        ({"domain": ((-1.0, 1.0), (-1.0, 1.0))}, "domain"),
+        ({"minima": ["a"]}, "minima"),
+        ({"saddles": [float("nan")]}, "saddles"),
+        ({"description": None}, "description"),
+        ({"dim": 2, "domain": ((0, 1), (0, 1)), "maxima": [1.0, 2.0, 3.0]}, "maxima"),
+    ]
+    for change, argument in bad:
+        with pytest.raises(ValueError, match=rf"^{argument} must"):
+            L.Landscape(**{**good, **change})

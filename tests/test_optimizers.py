@@ -1,244 +1,14 @@
-"""The hand-written optimizers against keras.optimizers, the papers' equations, and bad input."""
+"""The update rules and the optimizer classes: the papers' equations, the contract, bad input.
 
-import warnings
+Agreement with Keras is in test_optimizers_keras.py, random inputs in test_optimizers_properties.py.
+"""
+
+import inspect
 
 import numpy as np
 import pytest
 
 from lrcourse import optimizers as opt
-from lrcourse._setup import quiet_tensorflow
-
-STEPS = 500
-SCALES = np.array([1e-6, 1.0, 1e3])  # tiny gradients are where the place of epsilon matters
-RTOL = 1e-5
-
-# name -> (class, hyperparameters): every optimizer and every variant Keras has
-CONFIGS = {
-    "sgd": (opt.SGD, {"learning_rate": 1e-3}),
-    "sgd-momentum": (opt.SGD, {"learning_rate": 1e-3, "momentum": 0.9}),
-    "sgd-nesterov": (opt.SGD, {"learning_rate": 1e-3, "momentum": 0.9, "nesterov": True}),
-    "adagrad": (opt.Adagrad, {"learning_rate": 0.1}),
-    "adagrad-from-zero": (opt.Adagrad, {"learning_rate": 0.1, "initial_accumulator_value": 0.0}),
-    "rmsprop": (opt.RMSprop, {"learning_rate": 1e-3}),
-    "rmsprop-momentum": (opt.RMSprop, {"learning_rate": 1e-3, "momentum": 0.9}),
-    "rmsprop-centered": (opt.RMSprop, {"learning_rate": 1e-3, "centered": True}),
-    "adadelta": (opt.Adadelta, {"learning_rate": 1.0}),
-    "adam": (opt.Adam, {"learning_rate": 0.01}),
-    "adam-amsgrad": (opt.Adam, {"learning_rate": 0.01, "amsgrad": True}),
-    "adamw": (opt.AdamW, {"learning_rate": 0.01, "weight_decay": 0.05}),
-    "nadam": (opt.Nadam, {"learning_rate": 0.01}),
-}
-
-
-def build(name, learning_rate=None):
-    cls, hyper = CONFIGS[name]
-    if learning_rate is not None:
-        hyper = {**hyper, "learning_rate": learning_rate}
-    return cls(**hyper)
-
-
-@pytest.fixture(scope="module")
-def keras():
-    quiet_tensorflow()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        import keras
-    return keras
-
-
-@pytest.fixture(scope="module")
-def random_gradients():
-    """Row i of every gradient has the scale SCALES[i]; the start has the same scale."""
-    rng = np.random.default_rng(0)
-    grads = rng.standard_normal((STEPS, 3, 4)) * SCALES[:, None]
-    params0 = rng.standard_normal((3, 4)) * SCALES[:, None]
-    return grads.astype(np.float32), params0.astype(np.float32)
-
-
-def assert_agree_per_scale(comparison, params0):
-    """|ours - keras| <= RTOL * (distance Keras moved), separately for each gradient scale."""
-    for row, scale in enumerate(SCALES):
-        ours, theirs = comparison.ours[:, row], comparison.keras[:, row]
-        travelled = np.max(np.abs(theirs - params0[row]))
-        assert travelled > 0, f"scale {scale:g}: the parameters did not move"
-        worst = np.max(np.abs(ours - theirs))
-        assert worst <= RTOL * travelled, f"scale {scale:g}: {worst:.3g} vs {travelled:.3g}"
-
-
-# Two landscapes side by side, each row one point: a rotated quadratic with condition number 50
-# and Rosenbrock's valley. The gradient is computed in float64 at the caller's float32 point.
-_C, _S = np.cos(0.5), np.sin(0.5)
-_ROTATION = np.array([[_C, -_S], [_S, _C]])
-_HESSIAN = _ROTATION @ np.diag([1.0, 50.0]) @ _ROTATION.T
-LANDSCAPE_START = np.array([[1.5, -1.0], [-1.2, 1.0]], dtype=np.float32)
-
-
-def landscape_gradient(x):
-    x = np.asarray(x, dtype=float)
-    a, b = x[1]
-    rosenbrock = [-2 * (1 - a) - 400 * a * (b - a * a), 200 * (b - a * a)]
-    return np.stack([_HESSIAN @ x[0], rosenbrock]).astype(np.float32)
-
-
-def landscape_loss(x):
-    x = np.asarray(x, dtype=float)
-    a, b = x[1]
-    return 0.5 * x[0] @ _HESSIAN @ x[0] + (1 - a) ** 2 + 100 * (b - a * a) ** 2
-
-
-def warmup_then_decay(step):
-    """A learning-rate factor that changes at every step: linear warm-up, then decay."""
-    return min(1.0, (step + 1) / 50) * 0.99 ** (step / 5)
-
-
-# ---------------------------------------------------------------- against Keras
-
-
-@pytest.mark.parametrize("name", CONFIGS)
-def test_same_as_keras_on_random_gradients(keras, random_gradients, name):
-    grads, params0 = random_gradients
-    comparison = opt.compare_with_keras(build(name), grads, params0)
-    assert comparison.ours.shape == comparison.keras.shape == (STEPS + 1, 3, 4)
-    assert_agree_per_scale(comparison, params0)
-
-
-@pytest.mark.parametrize("name", CONFIGS)
-def test_same_as_keras_exponential_decay_on_random_gradients(keras, random_gradients, name):
-    """Ours: a Python function of the step, in float32 as Keras computes; Keras: its schedule."""
-    grads, params0 = random_gradients
-    lr0 = CONFIGS[name][1]["learning_rate"]
-    f32 = np.float32
-
-    def exponential_decay(step):
-        return f32(lr0) * f32(0.96) ** (f32(step) / f32(20))
-
-    ours = build(name, exponential_decay)
-    schedule = keras.optimizers.schedules.ExponentialDecay(lr0, decay_steps=20, decay_rate=0.96)
-    theirs = type(opt.keras_equivalent(build(name)))(
-        **{**CONFIGS[name][1], "learning_rate": schedule}
-    )
-    comparison = opt.compare_with_keras(ours, grads, params0, keras_optimizer=theirs)
-    assert_agree_per_scale(comparison, params0)
-    assert float(theirs.learning_rate) == pytest.approx(lr0 * 0.96 ** (STEPS / 20), rel=1e-5)
-
-
-@pytest.mark.parametrize("name", CONFIGS)
-def test_same_as_keras_on_landscapes(keras, name):
-    comparison = opt.compare_on_function(build(name), landscape_gradient, LANDSCAPE_START, STEPS)
-    assert np.all(np.isfinite(comparison.ours))
-    assert comparison.max_abs_diff <= RTOL * np.max(np.abs(comparison.keras - LANDSCAPE_START))
-
-
-@pytest.mark.parametrize("name", CONFIGS)
-def test_same_as_keras_with_a_changing_learning_rate_on_landscapes(keras, name):
-    lr0 = CONFIGS[name][1]["learning_rate"]
-    ours = build(name, lambda step: lr0 * warmup_then_decay(step))
-    comparison = opt.compare_on_function(ours, landscape_gradient, LANDSCAPE_START, STEPS)
-    assert np.all(np.isfinite(comparison.ours))
-    assert comparison.max_rel_diff <= RTOL
-    moved = comparison.ours[-1] - LANDSCAPE_START
-    assert np.all(np.abs(moved) > 0)
-
-
-def test_a_keras_schedule_subclass_on_both_sides(keras, random_gradients):
-    class Warmup(keras.optimizers.schedules.LearningRateSchedule):
-        def __call__(self, step):
-            step = keras.ops.cast(step, "float32")
-            return 0.01 * keras.ops.minimum(1.0, (step + 1.0) / 50.0)
-
-    grads, params0 = random_gradients
-    ours = opt.Adam(learning_rate=Warmup())
-    assert ours.learning_rate_at(0) == pytest.approx(0.01 / 50)
-    comparison = opt.compare_with_keras(ours, grads, params0)
-    assert_agree_per_scale(comparison, params0)
-
-
-def test_a_schedule_with_a_keras_twin_is_converted(keras, random_gradients):
-    """Schedules that know their Keras form (``to_keras()``) are handed over in that form."""
-    converted = []
-
-    class Halving:
-        def __call__(self, step):
-            return 0.01 * 0.5 ** (step / 100)
-
-        def to_keras(self):
-            converted.append(True)
-            return keras.optimizers.schedules.ExponentialDecay(0.01, 100, 0.5)
-
-    grads, params0 = random_gradients
-    comparison = opt.compare_with_keras(opt.Adam(learning_rate=Halving()), grads, params0)
-    assert converted == [True]
-    assert_agree_per_scale(comparison, params0)  # float64 rates on our side, float32 on Keras's
-
-
-def test_learning_rate_step_indexing_matches_keras(keras):
-    """Each side asks for the rate of steps 0, 1, 2 in that order, once per update."""
-    asked = []
-
-    def rate(step):
-        asked.append(step)
-        return [0.1, 0.2, 0.3][step]
-
-    ours = opt.SGD(learning_rate=rate)
-    comparison = opt.compare_with_keras(ours, np.ones((3, 1)), np.zeros(1))
-    np.testing.assert_allclose(comparison.ours[:, 0], [0, -0.1, -0.3, -0.6], rtol=1e-6)
-    np.testing.assert_allclose(comparison.keras[:, 0], [0, -0.1, -0.3, -0.6], rtol=1e-6)
-    assert asked == [0, 1, 2, 0, 1, 2]  # ours, then Keras's
-
-
-def test_the_comparison_can_fail_where_epsilon_sits(keras, random_gradients):
-    """Algorithm 1 (epsilon on sqrt(v_hat)) vs Keras (on sqrt(v)): same for large gradients only."""
-    grads, params0 = random_gradients
-    paper = opt.Adam(learning_rate=0.01, epsilon_placement="paper")
-    comparison = opt.compare_with_keras(
-        paper, grads, params0, keras_optimizer=keras.optimizers.Adam(learning_rate=0.01)
-    )
-    diff = np.abs(comparison.ours - comparison.keras).max(axis=(0, 2))
-    travelled = np.abs(comparison.keras - params0).max(axis=(0, 2))
-    assert diff[0] > 1e-2 * travelled[0]  # gradients of 1e-6: epsilon 1e-7 is not negligible
-    assert diff[2] < 1e-4 * travelled[2]  # gradients of 1e3: it is
-
-
-def test_keras_equivalent_carries_the_hyperparameters(keras):
-    ours = opt.RMSprop(learning_rate=0.02, rho=0.8, momentum=0.5, epsilon=1e-5, centered=True)
-    config = opt.keras_equivalent(ours).get_config()
-    assert isinstance(opt.keras_equivalent(ours), keras.optimizers.RMSprop)
-    for key in ("rho", "momentum", "epsilon", "centered"):
-        assert config[key] == getattr(ours, key)
-    assert config["learning_rate"] == pytest.approx(0.02)
-    decayed = opt.AdamW(weight_decay=0.1, amsgrad=True)
-    assert opt.keras_equivalent(decayed).get_config()["weight_decay"] == 0.1
-    assert opt.keras_equivalent(decayed).get_config()["amsgrad"] is True
-
-
-@pytest.mark.parametrize("name", sorted(opt.OPTIMIZERS))
-def test_defaults_are_keras_defaults(keras, name):
-    ours = opt.get(name).get_config()
-    theirs = getattr(keras.optimizers, opt.OPTIMIZERS[name].name)().get_config()
-    ours.pop("epsilon_placement", None)
-    for key, value in ours.items():
-        assert theirs[key] == pytest.approx(value, rel=1e-6), key
-
-
-@pytest.mark.parametrize("paper_form", [opt.Adam.paper(), opt.Adagrad.paper()])
-def test_paper_forms_have_no_keras_equivalent(keras, paper_form):
-    with pytest.raises(ValueError, match="epsilon_placement"):
-        opt.keras_equivalent(paper_form)
-
-
-def test_comparison_input_is_checked(keras):
-    with pytest.raises(ValueError, match="grads_sequence"):
-        opt.compare_with_keras(opt.SGD(), np.ones((5, 3)), np.zeros(2))
-    with pytest.raises(ValueError, match="steps"):
-        opt.compare_on_function(opt.SGD(), landscape_gradient, LANDSCAPE_START, 0)
-    with pytest.raises(ValueError, match="opt"):
-        opt.keras_equivalent("adam")
-
-
-def test_comparison_prints_the_max_difference(keras):
-    comparison = opt.compare_with_keras(opt.Adam(), np.ones((4, 2)), np.zeros(2))
-    assert "4 steps: max |ours - keras| = 0" in str(comparison)
-
 
 # ---------------------------------------------------------------- the papers, written out here
 
@@ -330,13 +100,70 @@ def test_keras_adam_is_the_paper_with_a_growing_epsilon(mixed_gradients):
     """Section 2 of the paper: eps_hat on sqrt(v) equals eps_t = eps_hat / sqrt(1 - beta_2**t)."""
     grads, w0 = mixed_gradients
     keras_form = run(opt.Adam(epsilon=1e-7), grads, w0)
-    w, state, paper_path = w0, None, []
+    w, state, paper_path = w0, {"m": 0.0, "v": 0.0, "t": 0}, []
     for t, g in enumerate(grads, start=1):
-        paper = opt.Adam(epsilon=1e-7 / np.sqrt(1 - 0.999**t), epsilon_placement="paper")
-        state = paper.init(w0) if state is None else state
-        w, state = paper.update(w, g, state)
+        eps_t = 1e-7 / np.sqrt(1 - 0.999**t)
+        w, state = opt.adam_step(w, g, state, epsilon=eps_t, epsilon_placement="paper")
         paper_path.append(w)
     np.testing.assert_allclose(keras_form, paper_path, rtol=1e-10)
+
+
+# ---------------------------------------------------------------- the rules, one shape
+
+
+def test_the_rules_read_as_the_textbook():
+    w, g = np.array([1.0, -2.0]), np.array([0.5, 0.25])
+    w1, state = opt.momentum_step(w, g, {"velocity": np.zeros(2)}, learning_rate=0.1, momentum=0.9)
+    np.testing.assert_allclose(w1, w - 0.1 * g)
+    w2, _ = opt.momentum_step(w1, g, state, learning_rate=0.1, momentum=0.9)
+    np.testing.assert_allclose(w2, w1 + 0.9 * state["velocity"] - 0.1 * g)
+    w1, state = opt.nesterov_step(w, g, {"velocity": np.zeros(2)}, 0.1, 0.9)
+    np.testing.assert_allclose(w1, w - 0.1 * g + 0.9 * -0.1 * g)
+    w1, state = opt.adagrad_step(w, g, {"accumulator": 0.1}, 0.1, 1e-7)
+    np.testing.assert_allclose(w1, w - 0.1 * g / np.sqrt(0.1 + g**2 + 1e-7))
+    w1, state = opt.rmsprop_step(w, g, {"mean_square": np.zeros(2)}, 0.01, 0.9, 1e-7)
+    np.testing.assert_allclose(w1, w - 0.01 * g / np.sqrt(0.1 * g**2 + 1e-7))
+    assert opt.sgd_step(w, g, {}, 0.1)[1] == {}
+
+
+def test_adam_counts_its_steps_in_the_state():
+    """With t = 1 at the first update, m_hat / sqrt(v_hat) = sign(g): the step is the rate."""
+    state = {"m": np.zeros(1), "v": np.zeros(1), "t": 0}
+    for g in (1e-3, 5.0, -40.0):
+        w, new = opt.adam_step(
+            np.zeros(1), np.array([g]), state, 0.01, epsilon=1e-8, epsilon_placement="paper"
+        )
+        assert w[0] == pytest.approx(-0.01 * np.sign(g), rel=1e-4)
+        assert new["t"] == 1 and state["t"] == 0
+    assert set(opt.Adam(amsgrad=True).init(np.zeros(2))) == {"m", "v", "v_max", "t"}
+
+
+def test_a_scalar_state_broadcasts_like_a_notebook_writes_it():
+    w, state = opt.adam_step(np.zeros(3), np.ones(3), {"m": 0.0, "v": 0.0, "t": 0})
+    assert w.shape == state["m"].shape == (3,)
+
+
+@pytest.mark.parametrize(
+    ("cls", "hyper", "rule", "rule_hyper"),
+    [
+        (opt.SGD, {"learning_rate": 0.1}, opt.sgd_step, {}),
+        (opt.SGD, {"learning_rate": 0.1, "momentum": 0.5}, opt.momentum_step, {"momentum": 0.5}),
+        (opt.RMSprop, {"rho": 0.8}, opt.rmsprop_step, {"rho": 0.8}),
+        (opt.Adam, {}, opt.adam_step, {}),
+        (opt.Nadam, {}, opt.nadam_step, {}),
+    ],
+)
+def test_the_class_state_is_the_rule_state(cls, hyper, rule, rule_hyper):
+    """A class's ``init`` state can be handed to its rule directly, and back."""
+    optimizer = cls(**hyper)
+    w, g = np.array([1.0, -2.0]), np.array([0.3, 0.1])
+    state = optimizer.init(w)
+    by_class, class_state = optimizer.update(w, g, state)
+    by_rule, rule_state = rule(w, g, state, optimizer.learning_rate, **rule_hyper)
+    np.testing.assert_array_equal(by_class, by_rule)
+    assert class_state["t"] == 1
+    for key, value in rule_state.items():
+        np.testing.assert_array_equal(class_state[key], value)
 
 
 # ---------------------------------------------------------------- step indexing and the contract
@@ -348,14 +175,7 @@ def test_first_update_uses_step_0():
     w = run(sgd, np.ones((3, 1)), np.zeros(1))
     assert steps_seen == [0, 1, 2]
     np.testing.assert_allclose(w[:, 0], [-0.1, -0.3, -0.6])
-
-
-def test_adam_bias_correction_counts_from_t_1():
-    """With t = 1 at the first update, m_hat / sqrt(v_hat) = sign(g): the step is the rate."""
-    for g in (1e-3, 5.0, -40.0):
-        adam = opt.Adam.paper(learning_rate=0.01)
-        w, _ = adam.update(np.zeros(1), [g], adam.init(np.zeros(1)))
-        assert w[0] == pytest.approx(-0.01 * np.sign(g), rel=1e-4)
+    assert sgd.learning_rate_at(4) == pytest.approx(0.5)
 
 
 def test_update_is_pure_and_keeps_the_dtype():
@@ -363,14 +183,27 @@ def test_update_is_pure_and_keeps_the_dtype():
     w = np.array([1.0, 2.0], dtype=np.float32)
     state = adam.init(w)
     before = {k: np.copy(v) for k, v in state.items()}
-    new_w, new_state = adam.update(w, np.array([0.5, -0.5], dtype=np.float32), state)
+    new_w, new_state = adam.update(w, np.array([0.5, -0.5], dtype=np.float64), state)
     np.testing.assert_array_equal(w, [1.0, 2.0])
     for key, value in before.items():
         np.testing.assert_array_equal(state[key], value)
     assert new_w.dtype == np.float32 and new_state["m"].dtype == np.float32
-    assert new_state["iterations"] == 1 and state["iterations"] == 0
+    assert new_state["t"] == 1 and state["t"] == 0
     w64, _ = adam.update(np.zeros(2), np.ones(2), adam.init(np.zeros(2)))
     assert w64.dtype == np.float64
+
+
+@pytest.mark.parametrize("name", sorted(opt.OPTIMIZERS))
+@pytest.mark.parametrize(
+    ("params", "grads"),
+    [([1.0, 2.0], [0.1, 0.2]), (1.5, 0.3), ([1, 2], [1, 1]), (np.float32(1.0), 0.5)],
+)
+def test_lists_floats_and_integers_work_as_in_init(name, params, grads):
+    optimizer = opt.get(name, learning_rate=0.1)
+    state = optimizer.init(params)
+    w, state = optimizer.update(params, grads, state)
+    w, state = optimizer.update(w, grads, state)
+    assert np.shape(w) == np.shape(params) and np.all(np.isfinite(w)) and state["t"] == 2
 
 
 def test_adagrad_accumulator_starts_at_its_initial_value():
@@ -394,26 +227,42 @@ def test_registry():
     assert isinstance(adam, opt.Adam) and adam.learning_rate == 0.01
     with pytest.raises(ValueError, match="name"):
         opt.get("adamax")
+    with pytest.raises(ValueError, match="name"):
+        opt.get(None)
     assert "learning_rate=0.01" in repr(adam)
 
 
-# ---------------------------------------------------------------- bad hyperparameters
+def test_get_config_holds_only_keras_arguments():
+    config = opt.RMSprop(momentum=0.5, centered=True).get_config()
+    assert set(config) == {"learning_rate", "rho", "momentum", "epsilon", "centered"}
+    assert set(opt.SGD(momentum=0.9).get_config()) == {"learning_rate", "momentum", "nesterov"}
+
+
+# ---------------------------------------------------------------- bad arguments
 
 
 BAD = [
     (opt.SGD, {"learning_rate": 0.0}, "learning_rate"),
     (opt.Adam, {"learning_rate": -0.1}, "learning_rate"),
     (opt.Adam, {"learning_rate": "fast"}, "learning_rate"),
+    (opt.Adam, {"learning_rate": float("nan")}, "learning_rate"),
     (opt.SGD, {"momentum": 1.0}, "momentum"),
     (opt.SGD, {"momentum": -0.1}, "momentum"),
+    (opt.SGD, {"learning_rate": 0.01, "momentum": 0.9, "nesterov": "False"}, "nesterov"),
     (opt.RMSprop, {"momentum": 1.5}, "momentum"),
+    (opt.RMSprop, {"rho": 1.0}, "rho"),
     (opt.RMSprop, {"rho": 1.01}, "rho"),
+    (opt.RMSprop, {"centered": "no"}, "centered"),
     (opt.Adadelta, {"rho": -0.1}, "rho"),
+    (opt.Adadelta, {"rho": 1.0}, "rho"),
     (opt.Adam, {"beta_1": 1.0}, "beta_1"),
+    (opt.Adam, {"amsgrad": "False"}, "amsgrad"),
+    (opt.Adam, {"amsgrad": 1}, "amsgrad"),
     (opt.Nadam, {"beta_1": -0.5}, "beta_1"),
     (opt.AdamW, {"beta_2": 1.0}, "beta_2"),
     (opt.Adagrad, {"epsilon": 0.0}, "epsilon"),
     (opt.RMSprop, {"epsilon": -1e-7}, "epsilon"),
+    (opt.Nadam, {"epsilon": float("inf")}, "epsilon"),
     (opt.Adagrad, {"initial_accumulator_value": -0.1}, "initial_accumulator_value"),
     (opt.AdamW, {"weight_decay": -0.01}, "weight_decay"),
     (opt.Adam, {"epsilon_placement": "torch"}, "epsilon_placement"),
@@ -427,20 +276,149 @@ def test_bad_hyperparameters_name_the_argument(cls, kwargs, argument):
 
 
 def test_edges_that_are_allowed():
-    assert opt.RMSprop(rho=1.0).rho == 1.0 and opt.Adadelta(rho=0.0).rho == 0.0
+    assert opt.RMSprop(rho=0.0).rho == 0.0 and opt.Adadelta(rho=0.0).rho == 0.0
     assert opt.Adam(beta_1=0.0).beta_1 == 0.0 and opt.AdamW(weight_decay=0.0).weight_decay == 0.0
+    assert opt.SGD(momentum=0).momentum == 0.0 and opt.SGD(nesterov=np.bool_(True)).nesterov
 
 
 def test_grads_of_the_wrong_shape_are_refused():
     adam = opt.Adam()
     with pytest.raises(ValueError, match="grads"):
         adam.update(np.zeros(3), np.zeros(2), adam.init(np.zeros(3)))
+    with pytest.raises(ValueError, match="grads"):
+        adam.update(np.zeros(3), "steep", adam.init(np.zeros(3)))
 
 
-def test_a_schedule_giving_a_negative_rate_is_refused():
-    sgd = opt.SGD(learning_rate=lambda step: 0.1 - 0.1 * step)
+@pytest.mark.parametrize("params", [None, "w", [], [[1.0], [2.0, 3.0]], [True], {"w": 1}, 1j])
+def test_params_that_are_not_numbers_are_refused_by_init_and_update(params):
+    sgd = opt.SGD(momentum=0.9)
+    with pytest.raises(ValueError, match="params"):
+        sgd.init(params)
+    with pytest.raises(ValueError, match="params"):
+        sgd.update(params, [1.0], {"velocity": 0.0, "t": 0})
+
+
+@pytest.mark.parametrize(
+    ("state", "said"),
+    [
+        ({}, "'m', 'v', 't'"),
+        ({"t": 0}, "'m', 'v' "),
+        ({"m": np.zeros(3), "t": 0}, "'v'"),
+        ({"m": np.zeros(3), "v": np.zeros(3)}, "'t'"),
+        ({"m": np.zeros(2), "v": np.zeros(3), "t": 0}, "state\\['m'\\]"),
+        ({"m": "zeros", "v": np.zeros(3), "t": 0}, "state\\['m'\\]"),
+        ({"m": np.zeros(3), "v": np.zeros(3), "t": -1}, 'state\\["t"\\]'),
+        ({"m": np.zeros(3), "v": np.zeros(3), "t": 1.5}, 'state\\["t"\\]'),
+        (None, "state must be a dict"),
+        ([0.0, 0.0], "state must be a dict"),
+    ],
+)
+def test_a_bad_state_names_state_and_the_key(state, said):
+    adam = opt.Adam()
+    with pytest.raises(ValueError, match=said) as info:
+        adam.update(np.zeros(3), np.ones(3), state)
+    assert "state" in str(info.value)
+    with pytest.raises(ValueError, match="state"):
+        opt.adam_step(np.zeros(3), np.ones(3), state)
+
+
+def test_a_state_with_extra_keys_is_fine_and_kept():
+    sgd = opt.SGD(momentum=0.9)
+    w, state = sgd.update(np.zeros(2), np.ones(2), {**sgd.init(np.zeros(2)), "note": "mine"})
+    assert state["note"] == "mine" and state["t"] == 1
+
+
+@pytest.mark.parametrize("rate", [-0.1, float("nan"), float("inf"), "fast", None, [0.1], True])
+def test_a_schedule_giving_a_bad_rate_is_refused(rate):
+    sgd = opt.SGD(learning_rate=lambda step: 0.1 if step == 0 else rate)
+    w, state = sgd.update(np.zeros(1), np.ones(1), sgd.init(np.zeros(1)))
+    with pytest.raises(ValueError, match="learning_rate"):
+        sgd.update(w, np.ones(1), state)
+
+
+def test_a_schedule_may_reach_zero_and_return_numpy_numbers():
+    sgd = opt.SGD(learning_rate=lambda step: np.float32(0.1) * (1 - step))
     state = sgd.init(np.zeros(1))
     w, state = sgd.update(np.zeros(1), np.ones(1), state)
     w, state = sgd.update(w, np.ones(1), state)  # a rate of 0 is allowed (end of a decay)
-    with pytest.raises(ValueError, match="learning_rate"):
+    assert w[0] == pytest.approx(-0.1)
+    with pytest.raises(ValueError, match="step"):
+        sgd.learning_rate_at(-1)
+
+
+@pytest.mark.parametrize(
+    ("call", "argument"),
+    [
+        (
+            lambda: opt.momentum_step(np.zeros(2), np.ones(2), {"velocity": 0.0}, 0.1, 1.0),
+            "momentum",
+        ),
+        (lambda: opt.momentum_step(np.zeros(2), np.ones(2), {}, 0.1, 0.9), "velocity"),
+        (lambda: opt.sgd_step(np.zeros(2), np.ones(3), {}, 0.1), "g"),
+        (lambda: opt.sgd_step(np.zeros(2), np.ones(2), {}, -0.1), "learning_rate"),
+        (lambda: opt.sgd_step([], [], {}, 0.1), "w"),
+        (lambda: opt.rmsprop_step(0.0, 1.0, {"mean_square": 0.0}, centered="yes"), "centered"),
+        (lambda: opt.adam_step(0.0, 1.0, {"m": 0, "v": 0, "t": 0}, amsgrad="no"), "amsgrad"),
+        (lambda: opt.adam_step(0.0, 1.0, {"m": 0, "v": 0, "t": 0}, amsgrad=True), "v_max"),
+        (lambda: opt.adagrad_step(0.0, 1.0, {"accumulator": 0.0}, epsilon=0.0), "epsilon"),
+        (
+            lambda: opt.adam_step(0.0, 1.0, {"m": 0, "v": 0, "t": 0}, weight_decay=-1),
+            "weight_decay",
+        ),
+    ],
+)
+def test_the_rules_check_their_arguments(call, argument):
+    with pytest.raises(ValueError, match=argument):
+        call()
+
+
+def test_a_hyperparameter_changed_later_is_checked_and_used():
+    sgd = opt.SGD(0.1)
+    w, state = sgd.update(np.zeros(1), np.ones(1), sgd.init(np.zeros(1)))
+    sgd.momentum = 0.5  # now with momentum: its state needs a velocity
+    with pytest.raises(ValueError, match="velocity"):
         sgd.update(w, np.ones(1), state)
+    w, state = sgd.update(w, np.ones(1), sgd.init(w))
+    assert set(state) == {"velocity", "t"}
+    with pytest.raises(ValueError, match="momentum"):
+        sgd.momentum = 1.5
+    with pytest.raises(ValueError, match="learning_rate"):
+        sgd.learning_rate = -1.0
+    sgd.learning_rate = lambda step: 0.1  # a schedule is fine
+    assert sgd.learning_rate_at(3) == 0.1
+
+
+@pytest.mark.parametrize(
+    ("rule", "learner_arguments"),
+    [
+        (opt.momentum_step, ("learning_rate", "momentum")),
+        (opt.nesterov_step, ("learning_rate", "momentum")),
+        (opt.adagrad_step, ("learning_rate", "epsilon")),
+        (opt.rmsprop_step, ("learning_rate", "rho", "epsilon")),
+        (opt.adadelta_step, ("learning_rate", "rho", "epsilon")),
+        (opt.adam_step, ("learning_rate", "beta_1", "beta_2", "epsilon")),
+    ],
+)
+def test_each_rule_starts_with_the_exercise_s_signature(rule, learner_arguments):
+    """``fn(w, g, state, <the exercise's hyperparameters, in its order>, <options>)``."""
+    names = list(inspect.signature(rule).parameters)
+    assert names[: 3 + len(learner_arguments)] == ["w", "g", "state", *learner_arguments]
+
+
+def test_adamw_is_adam_with_weight_decay():
+    w, g = np.array([1.0, -2.0]), np.array([0.3, 0.1])
+    adamw = opt.AdamW(0.01, weight_decay=0.1)
+    by_class, _ = adamw.update(w, g, adamw.init(w))
+    by_rule, _ = opt.adam_step(w, g, {"m": 0.0, "v": 0.0, "t": 0}, 0.01, weight_decay=0.1)
+    np.testing.assert_array_equal(by_class, by_rule)
+    np.testing.assert_allclose(by_rule, w * (1 - 0.01 * 0.1) - 0.01 * np.sign(g), rtol=1e-4)
+
+
+def test_signatures_show_keras_defaults_and_unknown_arguments_are_refused():
+    assert str(inspect.signature(opt.Nadam)).startswith("(learning_rate=0.001, beta_1=0.9")
+    with pytest.raises(TypeError, match="lr"):
+        opt.Adam(lr=0.1)
+    with pytest.raises(TypeError, match="lr"):
+        opt.adam_step(0.0, 1.0, {"m": 0, "v": 0, "t": 0}, lr=0.1)
+    with pytest.raises(TypeError):
+        opt.SGD(0.1, 0.9, False, "extra")

@@ -6,13 +6,8 @@ import numpy as np
 import pytest
 
 from lrcourse import data
-from lrcourse.playground import (
-    DigitsTask,
-    PlateauExplorer,
-    PlaygroundExplorer,
-    designed_schedule,
-    loss_and_gradient,
-)
+from lrcourse.softmax import DigitsTask, designed_schedule, loss_and_gradient
+from lrcourse.ui.playground import PlateauExplorer, PlaygroundExplorer
 
 
 @pytest.fixture(scope="module")

@@ -1,13 +1,16 @@
-"""The optimizer race: paths against descend, the explorer's pictures, the data race against fit."""
+"""The optimizer race on landscapes: paths against descend, bounds, and the explorer's pictures."""
 
 import warnings
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from lrcourse import landscapes as L
 from lrcourse import race as R
 from lrcourse.descent import ESCAPE_RADIUS, descend
+from lrcourse.ui.race import RaceExplorer
 
 START = [1.5, -0.5]
 
@@ -33,6 +36,38 @@ def test_every_path_is_the_path_descend_walks_with_the_same_optimizer(learning_r
             assert np.array_equal(ours.learning_rates, alone.learning_rates)
             assert (ours.diverged_at, ours.reason) == (alone.diverged_at, alone.reason)
             np.testing.assert_array_equal(result.points[j, i, 0], START)
+
+
+@settings(max_examples=10, deadline=None)
+@given(
+    learning_rate=st.floats(1e-4, 1.0),
+    start=st.tuples(st.floats(-2.0, 2.0), st.floats(-1.0, 2.0)),
+    rates=st.sampled_from(R.RATES),
+)
+def test_any_race_is_every_runner_alone(learning_rate, start, rates):
+    courses = R.default_landscapes()
+    result = R.race(courses, R.racers(learning_rate, rates), start, steps=25)
+    for j, land in enumerate(courses.values()):
+        for i, opt in enumerate(R.racers(learning_rate, rates).values()):
+            alone = descend(land, start, steps=25, optimizer=opt)
+            np.testing.assert_array_equal(result.path(j, i), alone.points)
+            assert result.trajectory(j, i).diverged_at == alone.diverged_at
+        finals = np.where(result.diverged_at[j] == 0, result.final_losses[j], np.inf)
+        best, loss = result.leader(j)
+        if np.isfinite(finals).any():
+            assert (best, loss) == (result.optimizer_names[np.argmin(finals)], finals.min())
+        else:
+            assert (best, loss) == (None, np.inf)
+
+
+def test_a_list_of_landscapes_of_one_name_is_numbered_and_domains_are_shared():
+    result = R.race([L.bowl(), L.bowl(30.0)], R.racers(0.01, names=("Adam",)), START, steps=3)
+    assert result.landscape_names == ("bowl", "bowl (2)")
+    assert result.trajectory("bowl (2)", "Adam").steps == 3
+    assert R.common_domain(R.default_landscapes()) == ((-2.0, 2.0), (-1.0, 2.0))
+    with pytest.raises(ValueError, match="^lands must have overlapping domains"):
+        far = L.Landscape("far", 2, L.bowl().value, L.bowl().gradient, ((5.0, 6.0), (5.0, 6.0)))
+        R.common_domain([L.bowl(), far])
 
 
 def test_the_field_diverges_somewhere_and_the_rest_of_a_diverged_path_is_nan():
@@ -106,7 +141,7 @@ def test_bad_input_raises_value_error_naming_the_argument(call, argument):
 
 @pytest.fixture(scope="module")
 def explorer():
-    return R.RaceExplorer(x0=START, learning_rate=0.01, steps=30)
+    return RaceExplorer(x0=START, learning_rate=0.01, steps=30)
 
 
 def test_explorer_draws_the_race_paths_and_a_status_naming_the_leaders(explorer):
@@ -164,122 +199,15 @@ def test_explorer_controls_and_bad_arguments(explorer):
     assert (c["x0"].min, c["x0"].max, c["y0"].min, c["y0"].max) == (-2.0, 2.0, -1.0, 2.0)
     with pytest.raises(ValueError, match="^unknown control"):
         explorer.update(momentum=0.9)
+    before = explorer.values
+    with pytest.raises(ValueError, match="^rates must be one of 'same', 'keras'; got 'fair'"):
+        explorer.update(learning_rate=0.1, rates="fair")
+    with pytest.raises(ValueError, match=r"^learning_rate must be in \[0.0001, 1\]"):
+        explorer.update(learning_rate=3.0)  # a slider would clamp it to 1 without a word
+    assert explorer.values == before
     with pytest.raises(ValueError, match="^lr_range"):
-        R.RaceExplorer(lr_range=(1.0, 0.1))
+        RaceExplorer(lr_range=(1.0, 0.1))
     with pytest.raises(ValueError, match="^x0"):
-        R.RaceExplorer(x0=(2.5, 0.0))
+        RaceExplorer(x0=(2.5, 0.0))
     with pytest.raises(ValueError, match="^rates"):
-        R.RaceExplorer(rates="fair")
-
-
-def test_plot_band_draws_the_mean_and_the_spread():
-    from matplotlib.figure import Figure
-
-    ax = Figure().subplots()
-    runs = np.array([[1.0, 2.0, 3.0], [3.0, 2.0, 1.0], [2.0, 5.0, 2.0]])
-    line = R.plot_band(ax, runs, spread="minmax")
-    np.testing.assert_allclose(line.get_ydata(), runs.mean(axis=0))
-    band = ax.collections[-1].get_paths()[0].vertices
-    assert band[:, 1].min() == 1.0 and band[:, 1].max() == 5.0
-    R.plot_band(ax, runs, spread="std")
-    band = ax.collections[-1].get_paths()[0].vertices
-    assert band[:, 1].max() == pytest.approx((runs.mean(0) + runs.std(0)).max())
-    with pytest.raises(ValueError, match="^spread"):
-        R.plot_band(ax, runs, spread="iqr")
-
-
-# ---------------------------------------------------------------- the race on real data
-
-
-@pytest.fixture(scope="module")
-def training():
-    from lrcourse import training
-
-    return training
-
-
-@pytest.fixture(scope="module")
-def digits():
-    from lrcourse import data
-
-    return data.load("digits")
-
-
-def optimizers(keras):
-    return {
-        "Adam": keras.optimizers.Adam(learning_rate=1e-3),
-        "Momentum": keras.optimizers.SGD(learning_rate=0.05, momentum=0.9),
-    }
-
-
-@pytest.fixture(scope="module")
-def stacked(training, digits):
-    """Two optimizers x seeds 0 and 1, two epochs in the data's order (as fit(shuffle=False))."""
-    opts = optimizers(training.keras)
-    return R.race_on_data(digits, opts, seeds=(0, 1), epochs=2, batch_size=128, shuffle=False)
-
-
-def test_stacked_runs_are_the_runs_fit_makes(training, digits, stacked):
-    for name, opt in optimizers(training.keras).items():
-        run = training.train(digits, opt, epochs=2, batch_size=128, seed=1, shuffle=False)
-        for key in ("val_loss", "val_accuracy"):
-            np.testing.assert_allclose(
-                stacked.curves(name, key)[1, 1:], run.history[key], rtol=1e-5
-            )
-    assert stacked.steps == 2 * digits.steps_per_epoch(128)
-    assert stacked.history["loss"].shape == (2, 2, 3)
-
-
-def test_epoch_zero_is_the_initial_network_of_the_seed(training, digits, stacked):
-    for s, seed in enumerate(stacked.seeds):
-        w1, b1, w2, b2 = training.build_model(digits, (32,), seed=seed).get_weights()
-        logits = np.maximum(digits.x_val @ w1 + b1, 0) @ w2 + b2
-        logp = logits - logits.max(1, keepdims=True)
-        logp -= np.log(np.exp(logp).sum(1, keepdims=True))
-        loss = -logp[np.arange(len(digits.y_val)), digits.y_val].mean()
-        for name in ("Adam", "Momentum"):  # every optimizer starts from the seed's network
-            assert stacked.curves(name, "val_loss")[s, 0] == pytest.approx(loss, rel=1e-5)
-    adam, momentum = stacked.curves("Adam"), stacked.curves("Momentum")
-    assert not np.allclose(adam[:, 1:], momentum[:, 1:])
-    assert not np.allclose(adam[0], adam[1])  # the seeds differ
-    assert "Momentum" in stacked.table() and "val_loss: mean [min, max]" in stacked.table()
-
-
-def test_same_call_same_numbers_and_divergence_is_reported(training):
-    from lrcourse import data
-
-    keras, diabetes = training.keras, data.load("diabetes")
-
-    def once():
-        opts = {
-            "Adam": keras.optimizers.Adam(learning_rate=1e-3),
-            "too far": keras.optimizers.SGD(learning_rate=1e3),
-        }
-        return R.race_on_data(diabetes, opts, seeds=(0, 1), epochs=2, batch_size=64)
-
-    a, b = once(), once()
-    np.testing.assert_array_equal(a.history["val_loss"], b.history["val_loss"])
-    assert set(a.history) == {"loss", "val_loss"}  # regression: no accuracy
-    assert a.diverged("too far") == 2 and a.diverged("Adam") == 0
-    assert np.isnan(a.curves("too far", "loss")[:, -1]).all()
-    assert np.isfinite(a.curves("too far", "loss")[:, 0]).all()
-    assert "2 of 2 diverged" in a.table(keys=("val_loss",))
-
-
-def test_data_race_bad_input_names_the_argument(training, digits):
-    keras = training.keras
-    adam = keras.optimizers.Adam(learning_rate=1e-3)
-    cases = [
-        (dict(optimizers={"a": adam, "b": adam}), r"optimizers\['b'\]"),
-        (dict(optimizers={"a": "adam"}), r"optimizers\['a'\]"),
-        (dict(optimizers={"a": keras.optimizers.SGD(0.1, clipnorm=1.0)}), r"optimizers\['a'\]"),
-        (dict(optimizers={}), "optimizers"),
-        (dict(seeds=(0, 0)), "seeds"),
-        (dict(seeds=(-1,)), "seeds"),
-        (dict(epochs=0), "epochs"),
-        (dict(batch_size=10_000), "batch_size"),
-    ]
-    for kwargs, argument in cases:
-        kwargs = {"optimizers": {"a": keras.optimizers.Adam(learning_rate=1e-3)}, **kwargs}
-        with pytest.raises(ValueError, match=f"^{argument}"):
-            R.race_on_data(digits, **kwargs)
+        RaceExplorer(rates="fair")

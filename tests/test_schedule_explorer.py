@@ -5,7 +5,7 @@ import pytest
 
 from lrcourse import landscapes, schedules
 from lrcourse.descent import noisy_descent
-from lrcourse.widgets import ScheduleExplorer, log_slider, slider
+from lrcourse.ui.widgets import ScheduleExplorer, log_slider, slider
 
 
 def test_noisy_descent_without_noise_is_plain_gradient_descent():

@@ -33,9 +33,11 @@ HEAVY = ("tensorflow", "keras", "matplotlib.pyplot", "sklearn", "torch")
     [
         "import lrcourse",
         "import lrcourse; lrcourse.setup(0)",
-        # the Part I modules a notebook without training uses
-        "import lrcourse.landscapes, lrcourse.descent, lrcourse.widgets, lrcourse.plotting, "
-        "lrcourse.data, lrcourse.exercises.landscape, lrcourse.doctor",
+        # the core, its checkers and the doctor: NumPy only until a function asks for more
+        "import lrcourse.landscapes, lrcourse.descent, lrcourse.plateau, lrcourse.data, "
+        "lrcourse.exercises, lrcourse.exercises.landscape, lrcourse.doctor",
+        # the Part I sliders need matplotlib's figures, not pyplot, Keras or scikit-learn
+        "import lrcourse.ui.widgets, lrcourse.ui.plotting",
     ],
 )
 def test_import_stays_light_in_a_fresh_interpreter(imports):
@@ -200,3 +202,78 @@ def test_lab_extension_is_found_only_where_it_is_installed(monkeypatch, tmp_path
     manager.mkdir(parents=True)
     (manager / "package.json").write_text("{}")
     assert doctor._lab_extension_enabled() is True
+
+
+# ---------------------------------------------------------------- the doctor: nothing fools it
+
+
+def test_required_python_is_read_from_the_package_metadata():
+    import importlib.metadata
+    import re
+
+    spec = importlib.metadata.metadata("lrcourse")["Requires-Python"]
+    major, minor = map(int, re.search(r">=\s*(\d+)\.(\d+)", spec).groups())
+    assert doctor.required_python() == (major, minor) == (3, 11)
+
+
+def test_required_python_falls_back_when_the_package_is_not_installed(monkeypatch):
+    def missing(name):
+        raise doctor.metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(doctor.metadata, "metadata", missing)
+    assert doctor.required_python() == doctor.FALLBACK_PYTHON == (3, 11)
+
+
+@pytest.mark.parametrize(
+    ("version_info", "ok"),
+    [
+        ((3, 10, 14), False),
+        ((3, 9, 0), False),
+        ((2, 7, 18), False),
+        ((3, 11, 0), True),
+        ((3, 13, 1), True),
+        ((4, 0), True),
+    ],
+)
+def test_python_below_the_requirement_is_a_fix(version_info, ok):
+    result, detail = doctor.python_status(version_info)
+    assert result is ok
+    assert detail.startswith(".".join(map(str, version_info)))
+    if not ok:
+        assert "needs Python >= 3.11" in detail
+
+
+def test_the_report_uses_the_same_python_check(monkeypatch):
+    assert doctor.python_status()[0] is (sys.version_info[:2] >= (3, 11))
+    monkeypatch.setattr(doctor, "python_status", lambda: (False, "3.10.4: the course needs ..."))
+    monkeypatch.setattr(doctor, "_lab_extension_enabled", lambda: True)
+    rows = {name: (ok, detail) for name, ok, detail in doctor.report(check_tensorflow=False)}
+    assert rows["Python"] == (False, "3.10.4: the course needs ...")
+
+
+@pytest.mark.parametrize(
+    ("call", "argument"),
+    [
+        (lambda: doctor.python_status((3,)), "version_info"),
+        (lambda: doctor.python_status("3.11"), "version_info"),
+        (lambda: doctor.python_status((3, "11")), "version_info"),
+        (lambda: doctor.python_status((3, -1)), "version_info"),
+        (lambda: doctor.report(check_tensorflow="no"), "check_tensorflow"),
+        (lambda: doctor.report(check_tensorflow=0), "check_tensorflow"),
+        (lambda: doctor.version(None), "dist"),
+        (lambda: doctor.version(""), "dist"),
+        (lambda: doctor.main("--json"), "argv"),
+        (lambda: doctor.main([1]), "argv"),
+    ],
+)
+def test_doctor_bad_arguments_are_named(call, argument):
+    with pytest.raises(ValueError, match=f"^{argument} must"):
+        call()
+
+
+def test_an_unknown_option_exits_2_and_says_so(capsys):
+    assert doctor.main(["--jsn"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown option '--jsn'" in err and "--json" in err and "--no-tensorflow" in err
+    out = run_python("-m", "lrcourse", "doctor", "--fast")
+    assert out.returncode == 2 and "unknown option '--fast'" in out.stderr

@@ -8,7 +8,7 @@ import pytest
 
 from lrcourse import landscapes as L
 from lrcourse.descent import ESCAPE_RADIUS, descend
-from lrcourse.widgets import TEXT_FALLBACK, DescentExplorer, describe
+from lrcourse.ui.widgets import TEXT_FALLBACK, DescentExplorer, describe
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
@@ -282,3 +282,14 @@ def test_describe_does_not_call_a_run_that_bounces_back_out_converged():
     assert bouncing.steps_to_reach(1e-6) is not None  # it dips below once...
     assert bouncing.final_loss > 1e-6  # ...but ends far above
     assert describe(bouncing, land).startswith("Not there yet")
+
+
+def test_gap_needs_a_known_minimum_and_steps_are_bounded():
+    with pytest.raises(ValueError, match="^gap must be False for saddle"):
+        DescentExplorer(L.saddle(), x0=[1.8, 0.0])
+    with pytest.raises(ValueError, match=r"^steps must be in \[1, 1e\+06\]"):
+        DescentExplorer(L.parabola(), x0=1.0, steps=10**7)
+    with pytest.raises(ValueError, match="^x0"):
+        DescentExplorer(L.parabola(), x0=[1.0, 2.0])
+    with pytest.raises(ValueError, match=r"^learning_rate must be in \[0.001, 3\]"):
+        DescentExplorer(L.parabola(), x0=1.0, learning_rate=5.0)  # outside its own slider

@@ -1,12 +1,21 @@
-"""Checkers for Part I: gradient steps, the stability bound, critical points, escape times."""
+"""Checkers for Part I: gradient steps, the stability bound, critical points, escape times.
+
+Every checker answers (correct, not yet, or not attempted) and never raises, whatever it is given.
+"""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
+from lrcourse import _checks
 from lrcourse.exercises import (
+    as_numbers,
+    brief,
     call_learner,
     check_value,
+    checker,
     correct,
     fmt,
     is_placeholder,
@@ -15,6 +24,7 @@ from lrcourse.exercises import (
 )
 
 
+@checker
 def check_gd_step(gd_step):
     """``gd_step(x, gradient, learning_rate) -> new x``, tried for 5 steps on f(x) = 3/2 x^2 and
     on a 2-D point. Recognises the uphill step (sign) and the step without a learning rate."""
@@ -45,19 +55,17 @@ def check_gd_step(gd_step):
 
 
 def _close(got, want):
-    try:
-        return np.allclose(np.asarray(got, dtype=float), want, rtol=1e-9, atol=1e-12)
-    except (TypeError, ValueError):
+    """True when ``got`` holds numbers close to ``want``, one for one; False for anything else."""
+    got = as_numbers(got)
+    if got is None or got.size != np.size(want):
         return False
+    return bool(np.allclose(got.reshape(np.shape(want)), want, rtol=1e-9, atol=1e-12))
 
 
 def _is_number_near(answer, value):
     """True when ``answer`` is one number close to ``value``; False for anything else."""
-    try:
-        got = np.asarray(answer, dtype=float)
-    except (TypeError, ValueError):
-        return False
-    return got.shape == () and bool(np.isclose(got, value))
+    got = as_numbers(answer)
+    return got is not None and got.shape == () and bool(np.isclose(got, value))
 
 
 def _diagnose(got, x, g, lr):
@@ -70,9 +78,19 @@ def _diagnose(got, x, g, lr):
     return ""
 
 
+def _eigenvalues(eigenvalues):
+    lam = _checks.array("eigenvalues", eigenvalues, ndim=1)
+    if not lam.size or np.any(lam <= 0):
+        raise ValueError(
+            f"eigenvalues must be a list of positive numbers, got {brief(eigenvalues)}"
+        )
+    return lam
+
+
+@checker
 def check_largest_stable_lr(answer, eigenvalues=(1.0, 10.0)):
     """Gradient descent on a quadratic converges iff ``lr < 2 / lambda_max``."""
-    lam = np.asarray(eigenvalues, dtype=float)
+    lam = _eigenvalues(eigenvalues)
     if _is_number_near(answer, 2 / lam.min()):
         return wrong(
             f"{fmt(answer)} is 2 / lambda_min: the steepest direction (lambda_max = "
@@ -87,9 +105,10 @@ def check_largest_stable_lr(answer, eigenvalues=(1.0, 10.0)):
     )
 
 
+@checker
 def check_best_lr(answer, eigenvalues=(1.0, 10.0)):
     """The learning rate that minimises ``max |1 - lr * lambda|`` over the eigenvalues."""
-    lam = np.asarray(eigenvalues, dtype=float)
+    lam = _eigenvalues(eigenvalues)
     return check_value(
         answer,
         2 / (lam.min() + lam.max()),
@@ -111,38 +130,62 @@ HESSIANS = [
 ]
 
 
+@checker
 def check_classify(classify):
     """``classify(hessian) -> "minimum" | "maximum" | "saddle"`` for non-degenerate Hessians."""
     for hessian, want in HESSIANS:
         got, problem = call_learner(classify, hessian.copy())
         if problem is not None:
             return problem
-        if got != want:
+        if not (isinstance(got, str) and got == want):
             hint = ""
-            if want == "saddle" and np.all(np.diag(hessian) > 0):
+            if isinstance(got, str) and got.strip().lower() == want:
+                hint = " Write the word exactly: lower case, no spaces."
+            elif want == "saddle" and np.all(np.diag(hessian) > 0):
                 hint = " The diagonal is positive, but look at the eigenvalues, not the diagonal."
-            return wrong(f"for the Hessian {fmt(hessian)} expected {want!r}, got {got!r}.{hint}")
+            shown = repr(got) if isinstance(got, str) else brief(got)
+            return wrong(f"for the Hessian {fmt(hessian)} expected {want!r}, got {shown}.{hint}")
     return correct(f"all {len(HESSIANS)} Hessians classified.")
 
 
 def saddle_escape_steps(offset, learning_rate, radius=1.0):
-    """Steps gradient descent on x^2 - y^2 needs to carry |y| from ``offset`` beyond ``radius``."""
-    y, steps = float(offset), 0
+    """Steps gradient descent on x^2 - y^2 needs to carry |y| from ``offset`` beyond ``radius``.
+
+    Each step multiplies y by ``1 + 2 * learning_rate``. ``offset`` is a non-zero number,
+    ``learning_rate`` and ``radius`` are positive, and the count may be at most 1,000,000 steps
+    (a tiny learning rate from a tiny offset would take longer: that is refused, not counted).
+    """
+    y = _checks.number("offset", offset)
+    if y == 0:
+        raise ValueError(
+            "offset must be a non-zero number: from y = 0 gradient descent never moves"
+        )
+    learning_rate = _checks.positive("learning_rate", learning_rate)
+    radius = _checks.positive("radius", radius)
+    factor = 1 + 2 * learning_rate
+    distance = math.log(radius) - math.log(abs(y))  # in units of e-fold growth
+    if distance >= 0 and distance > _checks.MAX_STEPS * math.log(factor):
+        raise ValueError(
+            f"learning_rate must be large enough to escape within {_checks.MAX_STEPS:,} steps "
+            f"from offset {y:g}, got {learning_rate:g}"
+        )
+    steps = 0
     while abs(y) <= radius:
-        y *= 1 + 2 * learning_rate
+        y *= factor
         steps += 1
     return steps
 
 
+@checker
 def check_escape_steps(answer, offset=1e-6, learning_rate=0.1, radius=1.0):
     """The learner's estimate of the escape time; within one step of the exact count is correct."""
     if is_placeholder(answer):
         return not_attempted()
     want = saddle_escape_steps(offset, learning_rate, radius)
-    try:
-        got = float(answer)
-    except (TypeError, ValueError):
-        return wrong(f"expected a number of steps, got {answer!r}.")
+    got = as_numbers(answer)
+    if got is None or got.shape != ():
+        return wrong(f"expected a number of steps, got {brief(answer)}.")
+    got = float(got)
     if abs(got - want) <= 1:
         return correct(
             f"{want} steps: y grows by a factor {1 + 2 * learning_rate:g} per step, "

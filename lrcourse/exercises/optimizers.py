@@ -26,17 +26,32 @@ A checker runs the function for a few steps on fixed gradients (normal ones, the
 epsilon matters), compares ``w`` with the reference after every step, and when they differ names
 the step and, if it recognises it, the classic mistake. Only ``w`` is compared, so any equivalent
 way of writing the step passes (PyTorch's momentum buffer, Adam as in Algorithm 1 or as Keras).
+
+The references are the rules of :mod:`lrcourse.optimizers` (``momentum_step``, ``adam_step``...),
+which have exactly these signatures. A checker never raises: whatever the function does (raise,
+return the wrong thing, produce nan), the answer is "not yet" with the reason.
 """
 
 from __future__ import annotations
 
 import copy
+import functools
+import reprlib
 import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from lrcourse import _checks
 from lrcourse.exercises import check_value, correct, fmt, is_placeholder, not_attempted, wrong
+from lrcourse.optimizers import (
+    adadelta_step,
+    adagrad_step,
+    adam_step,
+    momentum_step,
+    nesterov_step,
+    rmsprop_step,
+)
 
 STEPS = 6
 RTOL, ATOL = 1e-5, 1e-9
@@ -91,7 +106,8 @@ class _Exercise:
         return correct(f"w matches the reference at all {STEPS} steps of every test{how}.")
 
     def _explain(self, got, want, case):
-        close = np.isclose(got, want, rtol=RTOL, atol=ATOL, equal_nan=True).all(axis=1)
+        with np.errstate(all="ignore"):
+            close = np.isclose(got, want, rtol=RTOL, atol=ATOL, equal_nan=True).all(axis=1)
         k = int(np.argmin(close))
         text = (
             f"at step {k + 1} (with {case.describe()}) w should be {fmt(want[k])}, "
@@ -115,42 +131,86 @@ def _run(step, case):
 
 def _run_learner(fn, case, exercise):
     """``_run`` for the learner's function: ``(path, None)``, or ``(None, feedback)`` on trouble."""
+    if not callable(fn):
+        return None, wrong(
+            f"expected your step function, fn(w, g, state, ...); got {_brief(fn)}, "
+            f"a {type(fn).__name__}."
+        )
     w, state, path = case.w0.copy(), copy.deepcopy(case.state), []
     for k, g in enumerate(case.grads, start=1):
         try:
             with np.errstate(all="ignore"), warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                result = fn(w.copy(), g.copy(), copy.deepcopy(state), **case.hyper)
+                result = fn(w.copy(), g.copy(), _copy(state), **case.hyper)
         except NotImplementedError:
             return None, not_attempted("your function still raises NotImplementedError.")
-        except Exception as exc:  # the learner's code may raise anything: report it, never crash
+        except KeyboardInterrupt:  # the learner pressed stop
+            raise
+        except BaseException as exc:  # the learner's code may raise anything (even SystemExit)
             name = type(exc).__name__
             hint = exercise.hint_on_error.get(name, "")
             if name == "TypeError":
                 call = ", ".join(f"{k}=..." for k in case.hyper)
                 hint = f"The checker calls your function as fn(w, g, state, {call})."
-            message = f"at step {k} your function raised {name}: {exc}. {hint}".strip()
+            message = f"at step {k} your function raised {name}: {_text(exc)}. {hint}".strip()
             return None, wrong(message)
-        if not isinstance(result, tuple | list) or len(result) != 2:
-            got = "None" if result is None else type(result).__name__
-            return None, wrong(
-                f"your function should end with `return w, state`; it returned {got}."
-            )
-        try:
-            w = np.array(result[0], dtype=float)
-        except (TypeError, ValueError):
-            return None, wrong(f"the w your function returned is not numeric: {result[0]!r}.")
-        if w.shape != case.w0.shape:
-            return None, wrong(
-                f"the w your function returned has shape {w.shape}, not {case.w0.shape}."
-            )
-        state = result[1]
+        w, state, trouble = _unpack(result, case)
+        if trouble:
+            return None, wrong(trouble)
         path.append(w)
     return np.array(path), None
 
 
+def _unpack(result, case):
+    """``(w, state, None)`` from what the learner's function returned, or ``(.., .., why not)``."""
+    if not isinstance(result, tuple | list) or len(result) != 2:
+        got = "None" if result is None else type(result).__name__
+        return None, None, f"your function should end with `return w, state`; it returned {got}."
+    w, state = result
+    try:
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            arr = np.asarray(w)
+            if arr.dtype.kind not in "iuf":
+                raise TypeError
+            w = arr.astype(float)
+    except Exception:  # anything a learner can return, np.asarray may choke on
+        return None, None, f"the w your function returned is not numeric: {_brief(w)}."
+    if w.shape != case.w0.shape:
+        return None, None, f"the w your function returned has shape {w.shape}, not {case.w0.shape}."
+    if not isinstance(state, dict):
+        why = "the state your function returned should be a dict like the one it received"
+        return None, None, f"{why}, got {type(state).__name__}."
+    return w, state, None
+
+
+def _copy(state):
+    """A deep copy of the learner's state, or the state itself if it cannot be copied."""
+    try:
+        return copy.deepcopy(state)
+    except Exception:
+        return state
+
+
+def _text(exc):
+    try:
+        return str(exc)
+    except Exception:
+        return "(no message)"
+
+
+def _brief(value):
+    try:
+        return reprlib.repr(value)
+    except Exception:
+        return f"a {type(value).__name__}"
+
+
 def _same(got, want):
-    return got.shape == want.shape and np.allclose(got, want, rtol=RTOL, atol=ATOL, equal_nan=True)
+    with np.errstate(all="ignore"):
+        return got.shape == want.shape and np.allclose(
+            got, want, rtol=RTOL, atol=ATOL, equal_nan=True
+        )
 
 
 def _keys_hint(state):
@@ -163,14 +223,11 @@ _TINY = _GRADS * 1e-4
 # ---------------------------------------------------------------- momentum and Nesterov
 
 
-def _momentum(w, g, state, learning_rate, momentum):
-    v = momentum * state["velocity"] - learning_rate * g
-    return w + v, {"velocity": v}
+# The classic mistakes, each a small variation of the rule it gets wrong.
 
 
 def _momentum_uphill(w, g, state, learning_rate, momentum):
-    v = momentum * state["velocity"] + learning_rate * g
-    return w + v, {"velocity": v}
+    return momentum_step(w, -g, state, learning_rate, momentum)  # v = mu v + lr g
 
 
 def _momentum_flipped(w, g, state, learning_rate, momentum):
@@ -179,8 +236,7 @@ def _momentum_flipped(w, g, state, learning_rate, momentum):
 
 
 def _momentum_forgotten(w, g, state, learning_rate, momentum):
-    v = -learning_rate * g
-    return w + v, {"velocity": v}
+    return momentum_step(w, g, {"velocity": 0.0}, learning_rate, momentum)
 
 
 def _momentum_averaged(w, g, state, learning_rate, momentum):
@@ -188,14 +244,8 @@ def _momentum_averaged(w, g, state, learning_rate, momentum):
     return w - learning_rate * v, {"velocity": v}
 
 
-def _nesterov(w, g, state, learning_rate, momentum):
-    v = momentum * state["velocity"] - learning_rate * g
-    return w + momentum * v - learning_rate * g, {"velocity": v}
-
-
 def _nesterov_uphill(w, g, state, learning_rate, momentum):
-    v = momentum * state["velocity"] + learning_rate * g
-    return w + momentum * v + learning_rate * g, {"velocity": v}
+    return nesterov_step(w, -g, state, learning_rate, momentum)
 
 
 _UPHILL = (
@@ -217,7 +267,7 @@ _AVERAGED = (
 
 _MOMENTUM_STATE = {"velocity": np.zeros(3)}
 _MOMENTUM = _Exercise(
-    references={"classical momentum": _momentum},
+    references={"classical momentum": momentum_step},
     bugs={
         _UPHILL: _momentum_uphill,
         _FLIPPED: _momentum_flipped,
@@ -228,10 +278,10 @@ _MOMENTUM = _Exercise(
     hint_on_error={"KeyError": _keys_hint(_MOMENTUM_STATE)},
 )
 _NESTEROV = _Exercise(
-    references={"Nesterov momentum": _nesterov},
+    references={"Nesterov momentum": nesterov_step},
     bugs={
         "classical momentum without the look-ahead: Nesterov moves by "
-        "momentum * v - learning_rate * g after updating v": _momentum,
+        "momentum * v - learning_rate * g after updating v": momentum_step,
         _UPHILL: _nesterov_uphill,
         _FORGOTTEN: _momentum_forgotten,
     },
@@ -260,24 +310,15 @@ def check_nesterov_step(fn):
 # ---------------------------------------------------------------- Adagrad
 
 
-def _adagrad(w, g, state, learning_rate, epsilon):
-    acc = state["accumulator"] + g**2
-    return w - learning_rate * g / np.sqrt(acc + epsilon), {"accumulator": acc}
-
-
 def _adagrad_reset(w, g, state, learning_rate, epsilon):
-    acc = g**2
-    return w - learning_rate * g / np.sqrt(acc + epsilon), {"accumulator": acc}
+    return adagrad_step(w, g, {"accumulator": 0.0}, learning_rate, epsilon)
 
 
 def _adagrad_restarted(w, g, state, learning_rate, epsilon):
-    acc = 0.1 + g**2  # the initial value, every step
-    return w - learning_rate * g / np.sqrt(acc + epsilon), {"accumulator": acc}
+    return adagrad_step(w, g, {"accumulator": 0.1}, learning_rate, epsilon)  # the initial value
 
 
-def _adagrad_eps_outside(w, g, state, learning_rate, epsilon):
-    acc = state["accumulator"] + g**2
-    return w - learning_rate * g / (np.sqrt(acc) + epsilon), {"accumulator": acc}
+_adagrad_eps_outside = functools.partial(adagrad_step, epsilon_placement="paper")
 
 
 def _adagrad_no_sqrt(w, g, state, learning_rate, epsilon):
@@ -291,7 +332,7 @@ _KEEP_SUM = (
 )
 _ADAGRAD_STATE = {"accumulator": np.full(3, 0.1)}
 _ADAGRAD = _Exercise(
-    references={"Adagrad": _adagrad},
+    references={"Adagrad": adagrad_step},
     bugs={
         "the accumulator reset every step: " + _KEEP_SUM: _adagrad_reset,
         "the accumulator reset to its initial value every step: " + _KEEP_SUM: _adagrad_restarted,
@@ -326,24 +367,17 @@ def check_adagrad_step(fn):
 # ---------------------------------------------------------------- RMSprop
 
 
-def _rmsprop(w, g, state, learning_rate, rho, epsilon):
-    ms = rho * state["mean_square"] + (1 - rho) * g**2
-    return w - learning_rate * g / np.sqrt(ms + epsilon), {"mean_square": ms}
-
-
 def _rmsprop_eps_outside(w, g, state, learning_rate, rho, epsilon):
     ms = rho * state["mean_square"] + (1 - rho) * g**2
     return w - learning_rate * g / (np.sqrt(ms) + epsilon), {"mean_square": ms}
 
 
 def _rmsprop_swapped(w, g, state, learning_rate, rho, epsilon):
-    ms = (1 - rho) * state["mean_square"] + rho * g**2
-    return w - learning_rate * g / np.sqrt(ms + epsilon), {"mean_square": ms}
+    return rmsprop_step(w, g, state, learning_rate, rho=1 - rho, epsilon=epsilon)
 
 
 def _rmsprop_reset(w, g, state, learning_rate, rho, epsilon):
-    ms = (1 - rho) * g**2
-    return w - learning_rate * g / np.sqrt(ms + epsilon), {"mean_square": ms}
+    return rmsprop_step(w, g, {"mean_square": 0.0}, learning_rate, rho=rho, epsilon=epsilon)
 
 
 def _rmsprop_summed(w, g, state, learning_rate, rho, epsilon):
@@ -354,7 +388,7 @@ def _rmsprop_summed(w, g, state, learning_rate, rho, epsilon):
 _RMSPROP_STATE = {"mean_square": np.zeros(3)}
 _RMSPROP_HYPER = {"learning_rate": 0.01, "rho": 0.9, "epsilon": 1e-7}
 _RMSPROP = _Exercise(
-    references={"RMSprop": _rmsprop},
+    references={"RMSprop": rmsprop_step},
     bugs={
         "epsilon in the wrong place: outside the square root (PyTorch's form); Keras adds it "
         "inside, g / sqrt(mean_square + epsilon)": _rmsprop_eps_outside,
@@ -391,13 +425,6 @@ def _adadelta_parts(g, state, rho, epsilon):
     mean_square_grad = rho * state["mean_square_grad"] + (1 - rho) * g**2
     rms_delta = np.sqrt(state["mean_square_delta"] + epsilon)  # RMS[dx] of the previous step
     return mean_square_grad, rms_delta
-
-
-def _adadelta(w, g, state, learning_rate, rho, epsilon):
-    msg, rms_delta = _adadelta_parts(g, state, rho, epsilon)
-    delta = -rms_delta / np.sqrt(msg + epsilon) * g
-    msd = rho * state["mean_square_delta"] + (1 - rho) * delta**2
-    return w + learning_rate * delta, {"mean_square_grad": msg, "mean_square_delta": msd}
 
 
 def _adadelta_rmsprop(w, g, state, learning_rate, rho, epsilon):
@@ -443,7 +470,7 @@ def _adadelta_eps_bottom_only(w, g, state, learning_rate, rho, epsilon):
 
 
 def _adadelta_lr_ignored(w, g, state, learning_rate, rho, epsilon):
-    return _adadelta(w, g, state, 1.0, rho, epsilon)
+    return adadelta_step(w, g, state, 1.0, rho, epsilon)
 
 
 def _adadelta_scaled_history(w, g, state, learning_rate, rho, epsilon):
@@ -456,7 +483,7 @@ def _adadelta_scaled_history(w, g, state, learning_rate, rho, epsilon):
 _ADADELTA_STATE = {"mean_square_grad": np.zeros(3), "mean_square_delta": np.zeros(3)}
 _ADADELTA_PAPER = {"learning_rate": 1.0, "rho": 0.95, "epsilon": 1e-6}
 _ADADELTA = _Exercise(
-    references={"Adadelta": _adadelta},
+    references={"Adadelta": adadelta_step},
     bugs={
         "RMSprop, not Adadelta: the step is learning_rate * g / RMS[g] without the RMS[dx] "
         "factor; multiply by sqrt(mean_square_delta + epsilon), the RMS of the previous "
@@ -515,24 +542,28 @@ def check_adadelta_first_step(answer, gradient=2.0, learning_rate=0.001, rho=0.9
     """
     if is_placeholder(answer):
         return not_attempted()
-    g = abs(gradient)
-    want = learning_rate * np.sqrt(epsilon) * g / np.sqrt((1 - rho) * g**2 + epsilon)
+    try:
+        with np.errstate(all="ignore"):  # a huge gradient squared is inf: no warning for that
+            first = _first_steps(gradient, learning_rate, rho, epsilon)
+    except ValueError as exc:  # the checker's own settings, if a notebook changed them
+        return wrong(f"this check cannot run with these settings: {exc}.")
+    want = first["adadelta"]
     mistakes = {
         "the learning rate is missing (that is the paper's step, before Keras multiplies it by "
-        "learning_rate)": want / learning_rate,
-        "rho and 1 - rho swapped: E[g^2] after one step is (1 - rho) * g**2": (
-            learning_rate * np.sqrt(epsilon) * g / np.sqrt(rho * g**2 + epsilon)
-        ),
-        "RMS[dx] is missing: at the first step it is sqrt(0 + epsilon), not 1": (
-            learning_rate * g / np.sqrt((1 - rho) * g**2 + epsilon)
-        ),
+        "learning_rate)": first["paper"],
+        "rho and 1 - rho swapped: E[g^2] after one step is (1 - rho) * g**2": first["swapped"],
+        "RMS[dx] is missing: at the first step it is sqrt(0 + epsilon), not 1": first["rmsprop"],
     }
-    try:
-        length = abs(float(answer))
-    except (TypeError, ValueError):
-        return wrong(f"the first step should be a number, got {answer!r}.")
+    length = _number(answer)
+    if length is None:
+        return wrong(f"the first step should be a number, got {_brief(answer)}.")
+    length = abs(length)
     for mistake, value in mistakes.items():
-        if np.isclose(length, value, rtol=1e-3) and not np.isclose(value, want, rtol=1e-3):
+        with np.errstate(all="ignore"):
+            looks_like = np.isclose(length, value, rtol=1e-3) and not np.isclose(
+                value, want, rtol=1e-3
+            )
+        if looks_like:
             return wrong(f"{fmt(length)} is not it; this looks like {mistake}.")
     return check_value(
         length,
@@ -541,6 +572,37 @@ def check_adadelta_first_step(answer, gradient=2.0, learning_rate=0.001, rho=0.9
         rtol=1e-3,
         hint="Both averages start at 0: RMS[dx]_0 = sqrt(epsilon) and E[g^2]_1 = (1 - rho) * g**2.",
     )
+
+
+def _first_steps(gradient, learning_rate, rho, epsilon):
+    """The length of the first step from zero state, by the rule and by three mistakes."""
+    g = np.array([_checks.number("gradient", gradient)])
+
+    def first(rule, *hyper):
+        state = {"mean_square_grad": 0.0, "mean_square_delta": 0.0, "mean_square": 0.0}
+        return float(abs(rule(0.0 * g, g, state, *hyper)[0][0]))
+
+    lengths = {"adadelta": first(adadelta_step, learning_rate, rho, epsilon)}  # checks them all
+    lengths["paper"] = first(adadelta_step, 1.0, rho, epsilon)
+    # with rho = 0 there is nothing to swap with (1 - rho = 1 is no decay rate)
+    lengths["swapped"] = first(adadelta_step, learning_rate, 1 - rho, epsilon) if rho else np.nan
+    lengths["rmsprop"] = first(rmsprop_step, learning_rate, rho, epsilon)
+    return lengths
+
+
+def _number(answer):
+    """``answer`` as a float (a number or a one-number array), None if it is not one."""
+    if isinstance(answer, str | bytes | bool | np.bool_):
+        return None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            arr = np.asarray(answer)
+            if arr.size != 1 or arr.dtype.kind not in "iuf":
+                return None
+            return float(arr.reshape(()))
+    except Exception:  # whatever the learner typed
+        return None
 
 
 # ---------------------------------------------------------------- Adam
@@ -552,18 +614,7 @@ def _adam_moments(g, state, beta_1, beta_2):
     return m, v
 
 
-def _adam_paper(w, g, state, learning_rate, beta_1, beta_2, epsilon):
-    t = state["t"] + 1
-    m, v = _adam_moments(g, state, beta_1, beta_2)
-    m_hat, v_hat = m / (1 - beta_1**t), v / (1 - beta_2**t)
-    return w - learning_rate * m_hat / (np.sqrt(v_hat) + epsilon), {"m": m, "v": v, "t": t}
-
-
-def _adam_keras(w, g, state, learning_rate, beta_1, beta_2, epsilon):
-    t = state["t"] + 1
-    m, v = _adam_moments(g, state, beta_1, beta_2)
-    lr_t = learning_rate * np.sqrt(1 - beta_2**t) / (1 - beta_1**t)
-    return w - lr_t * m / (np.sqrt(v) + epsilon), {"m": m, "v": v, "t": t}
+_adam_paper = functools.partial(adam_step, epsilon_placement="paper")
 
 
 def _adam_uncorrected(w, g, state, learning_rate, beta_1, beta_2, epsilon):
@@ -609,7 +660,7 @@ _ADAM_HYPER = {"learning_rate": 0.1, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 
 _ADAM = _Exercise(
     references={
         "Algorithm 1 of the paper": _adam_paper,
-        "Keras's form with epsilon-hat": _adam_keras,
+        "Keras's form with epsilon-hat": adam_step,
     },
     bugs={
         "the bias correction missing: divide m by 1 - beta_1**t and v by 1 - beta_2**t "

@@ -3,15 +3,24 @@
 Each checker calls the learner's function at many steps, compares with the reference schedule from
 :mod:`lrcourse.schedules` and names the first step that differs. Before that it looks for the
 classic mistakes (a 1-based epoch, ``step_size`` read as a whole cycle, a cosine that forgets the
-warmup, ...) and says which one it is. A checker never raises.
+warmup, ...), each built from the same reference schedules with shifted or altered steps.
+
+Who typed what: the FIRST argument is the learner's answer, and nothing in it makes a checker
+raise; a wrong kind of answer is "not yet" with the reason. The other arguments set up the
+exercise (written by the notebook): a bad one raises ``ValueError`` naming it, placeholder or not,
+so a broken exercise is noticed at once. A checker calls the learner's function at most
+``MAX_CALLS`` times (it cannot stop a function that never returns).
 """
 
 from __future__ import annotations
 
+import itertools
 import math
+import numbers
 
 import numpy as np
 
+from lrcourse import _checks
 from lrcourse import schedules as sch
 from lrcourse.exercises import (
     NOT_ATTEMPTED,
@@ -33,27 +42,30 @@ __all__ = [
     "check_warmup_cosine",
 ]
 
+MAX_CALLS = 10_000  # the most steps (or epochs) a checker asks the learner's function about
+
 
 def check_step_decay(fn, initial_learning_rate=0.1, drop=0.5, steps_per_drop=10, epochs=40):
     """``fn(epoch)`` should return ``lr0 * drop ** floor(epoch / steps_per_drop)``.
 
-    ``epoch`` is 0-based, as ``keras.callbacks.LearningRateScheduler`` passes it.
+    ``epoch`` is 0-based, as ``keras.callbacks.LearningRateScheduler`` passes it. The reference is
+    :func:`lrcourse.schedules.step_decay`.
     """
-    reference = sch.StepDecay(initial_learning_rate, drop, steps_per_drop)
-    epochs = np.arange(epochs)
-    lr0, d = initial_learning_rate, steps_per_drop
+    sch._length("steps_per_drop", steps_per_drop)  # named as this checker names it
+    reference = sch.step_decay(initial_learning_rate, drop, steps_per_drop)
+    epochs = np.arange(_checks.count("epochs", epochs, maximum=MAX_CALLS))
     bugs = {
         "one_based": (
-            reference(epochs + 1),
+            lambda: reference(epochs + 1),
             "your rate drops one epoch early: Keras passes a 0-based epoch, so use "
             "floor(epoch / steps_per_drop), not floor((1 + epoch) / steps_per_drop).",
         ),
         "late": (
-            reference(np.maximum(epochs - 1, 0)),
+            lambda: reference(np.maximum(epochs - 1, 0)),
             "your rate drops one epoch late: epoch 0 is the first epoch, no need to subtract 1.",
         ),
         "no_floor": (
-            lr0 * drop ** (epochs / d),
+            lambda: sch.ExponentialDecay(initial_learning_rate, steps_per_drop, drop)(epochs),
             "your rate decays smoothly: step decay keeps it constant between drops "
             "(floor the exponent).",
         ),
@@ -68,31 +80,32 @@ def check_warmup_cosine(
     cosine from ``peak`` down to ``alpha * peak`` over ``decay_steps`` steps, then flat (Keras's
     ``CosineDecay(start, decay_steps, alpha, warmup_target=peak, warmup_steps=warmup_steps)``).
     """
+    _checks.positive("peak", peak)  # checked here too, to name them as this checker does
+    _checks.non_negative("start", start)
+    reference = sch.CosineDecay(
+        start, decay_steps, alpha, warmup_target=peak, warmup_steps=warmup_steps
+    )
     cosine = sch.CosineDecay(peak, decay_steps, alpha=alpha)
-    reference = sch.Warmup(cosine, warmup_steps, start=start)
-    if steps is None:
-        steps = warmup_steps + decay_steps + 10
-    steps = np.arange(steps)
+    steps = _steps(steps, warmup_steps + decay_steps + 10)
     w, t = warmup_steps, decay_steps
-
-    def cosine_factor(step):
-        return (1 - alpha) * 0.5 * (1 + np.cos(np.pi * step / t)) + alpha
-
-    ramp = start + (peak - start) * steps / max(w, 1)
-    ramp_early = start + (peak - start) * steps / max(w - 1, 1)
+    warming = steps < w
+    # an unclamped cosine climbs back up: the clamped one at the step reflected about t (period 2t)
+    reflected = t - np.abs(np.mod(np.maximum(steps - w, 0), 2 * t) - t)
     bugs = {
         "unshifted": (
-            np.where(steps < w, ramp, peak * cosine_factor(np.minimum(steps, t))),
+            lambda: np.where(warming, reference(steps), cosine(steps)),
             "after the warmup your cosine does not start from the peak: measure its progress "
             "from the end of the warmup, (step - warmup_steps) / decay_steps.",
         ),
         "unclamped": (
-            np.where(steps < w, ramp, peak * cosine_factor(steps - w)),
+            lambda: np.where(warming, reference(steps), cosine(reflected)),
             "after warmup_steps + decay_steps your rate climbs again: clamp the step, "
             "min(step - warmup_steps, decay_steps), so it stays at alpha * peak.",
         ),
         "early_peak": (
-            np.where(steps < w - 1, ramp_early, reference(steps)),
+            lambda: np.where(
+                steps < w - 1, sch.Warmup(cosine, w - 1, start)(steps), reference(steps)
+            ),
             "your warmup reaches the peak one step early: the ramp is start + (peak - start) * "
             "step / warmup_steps, which reaches the peak at step warmup_steps.",
         ),
@@ -105,24 +118,26 @@ def check_cyclical(
 ):
     """``fn(step)``: Smith's cyclical learning rate, ``step_size`` being HALF a cycle."""
     reference = sch.Cyclical(base_learning_rate, max_learning_rate, step_size, mode=mode)
-    if steps is None:
-        steps = 4 * step_size + 1
-    steps = np.arange(steps)
+    steps = _steps(steps, 4 * step_size + 1)
+
+    def variant(size=step_size, policy=mode):
+        return lambda: sch.Cyclical(base_learning_rate, max_learning_rate, size, policy)(steps)
+
     bugs = {
         "full_cycle": (
-            sch.Cyclical(base_learning_rate, max_learning_rate, step_size / 2, mode=mode)(steps),
+            variant(size=step_size / 2),
             "your cycles are twice too short: step_size is HALF a cycle (the peak is at step "
             "step_size, the next low point at 2 * step_size).",
         ),
         "double_cycle": (
-            sch.Cyclical(base_learning_rate, max_learning_rate, 2 * step_size, mode=mode)(steps),
+            variant(size=2 * step_size),
             "your cycles are twice too long: the rate should reach its peak at step step_size.",
         ),
     }
     for other in ("triangular", "triangular2"):
         if other != mode:
             bugs[other] = (
-                sch.Cyclical(base_learning_rate, max_learning_rate, step_size, mode=other)(steps),
+                variant(policy=other),
                 f"that is the {other!r} policy; this exercise asks for {mode!r}.",
             )
     return _check_schedule(fn, reference, steps, bugs, what="step")
@@ -134,23 +149,24 @@ def check_time_based_replacement(
     """``schedule`` (any callable of the step, a Keras schedule included) should reproduce Keras 2's
     ``SGD(lr=learning_rate, decay=decay)``: ``learning_rate / (1 + decay * step)``, per BATCH.
     """
+    _checks.positive("learning_rate", learning_rate)  # named as this checker names them
+    _checks.positive("decay", decay)
     reference = sch.InverseTimeDecay(learning_rate, 1, decay)
-    if steps is None:
-        steps = 3 * steps_per_epoch + 1
-    steps = np.arange(steps)
+    steps_per_epoch = _checks.count("steps_per_epoch", steps_per_epoch, maximum=MAX_CALLS)
+    steps = _steps(steps, 3 * steps_per_epoch + 1)
     bugs = {
         "per_epoch": (
-            sch.InverseTimeDecay(learning_rate, steps_per_epoch, decay, staircase=True)(steps),
+            lambda: sch.InverseTimeDecay(learning_rate, steps_per_epoch, decay, True)(steps),
             "that decays once per epoch; Keras 2's decay= was applied after every batch "
             "(decay_steps=1).",
         ),
         "per_epoch_smooth": (
-            sch.InverseTimeDecay(learning_rate, steps_per_epoch, decay)(steps),
+            lambda: sch.InverseTimeDecay(learning_rate, steps_per_epoch, decay)(steps),
             "that decays steps_per_epoch times too slowly; Keras 2's decay= counted batches "
             "(decay_steps=1).",
         ),
         "exponential": (
-            learning_rate * (1 - decay) ** steps,
+            lambda: sch.ExponentialDecay(learning_rate, 1, 1 - decay)(steps),
             "that is an exponential decay; Keras 2's decay= was time-based: lr / (1 + decay * t).",
         ),
     }
@@ -162,15 +178,15 @@ def check_plateau_reductions(answer, losses, learning_rate=0.1, **plateau_args):
 
     ``plateau_args`` are ReduceLROnPlateau's (factor, patience, min_delta, cooldown, min_lr, mode).
     """
+    result = replay_plateau(losses, learning_rate, **plateau_args)
     if is_placeholder(answer):
         return not_attempted()
-    try:
-        got = sorted(int(e) for e in answer)
-        if any(int(e) != e for e in answer):
-            raise ValueError
-    except (TypeError, ValueError):
-        return wrong(f"answer should be a list of epoch numbers, got {answer!r}.")
-    want = list(replay_plateau(losses, learning_rate, **plateau_args).reductions)
+    got = _epoch_list(answer, limit=len(result.losses))
+    if got is None:
+        return wrong(f"answer should be a list of epoch numbers, got {_checks._brief(answer)}.")
+    if len(got) > len(result.losses):
+        return wrong(f"there are only {len(result.losses)} epochs, so at most as many cuts.")
+    want = list(result.reductions)
     if got == want:
         if not want:
             return correct("the rate is never cut on this trace.")
@@ -207,7 +223,7 @@ def _check_schedule(fn, reference, steps, bugs, *, what):
     if is_placeholder(fn):
         return not_attempted()
     if not callable(fn):
-        return wrong(f"expected a function of the {what}, got {fn!r}.")
+        return wrong(f"expected a function of the {what}, got {_checks._brief(fn)}.")
     got = []
     for step in steps:
         value, feedback = call_learner(fn, int(step))
@@ -217,14 +233,21 @@ def _check_schedule(fn, reference, steps, bugs, *, what):
             return wrong(f"at {what} {int(step)}: {feedback.message}")
         number = _as_float(value)
         if number is None:
-            return wrong(f"at {what} {int(step)} your function returned {value!r}, not a number.")
+            return wrong(
+                f"at {what} {int(step)} your function returned {_checks._brief(value)}, "
+                "not a number."
+            )
         got.append(number)
     got = np.array(got)
     want = reference(steps)
     rtol, atol = 1e-5, 1e-9  # float32 answers (a Keras schedule) are fine
     if np.allclose(got, want, rtol=rtol, atol=atol):
         return correct(f"all {len(steps)} {what}s match, from {fmt(want[0])} to {fmt(want[-1])}.")
-    for values, hint in bugs.values():
+    for make, hint in bugs.values():
+        try:
+            values = make()
+        except ValueError:  # this mistake cannot be made with these settings (e.g. a 0-step ramp)
+            continue
         if not np.allclose(values, want, rtol=rtol, atol=atol) and np.allclose(
             got, values, rtol=rtol, atol=atol
         ):
@@ -233,9 +256,39 @@ def _check_schedule(fn, reference, steps, bugs, *, what):
     return check_sequence(got, want, what=what, rtol=rtol, atol=atol)
 
 
+def _steps(steps, default):
+    """``np.arange(steps)``, ``steps`` (default ``default``) being 1 to MAX_CALLS."""
+    steps = math.ceil(default) if steps is None else steps
+    return np.arange(_checks.count("steps", steps, maximum=MAX_CALLS))
+
+
 def _as_float(value):
+    """The learner's value as a finite float, or None (an array of several numbers is not one)."""
     try:
-        number = float(np.asarray(value, dtype=float))
-    except (TypeError, ValueError):
+        arr = np.asarray(value)
+        if arr.size != 1 or not np.issubdtype(arr.dtype, np.number) or np.iscomplexobj(arr):
+            return None
+        number = float(arr.reshape(()))
+    except Exception:  # the learner's object may fail to convert in any way
         return None
     return number if math.isfinite(number) else None
+
+
+def _epoch_list(answer, limit):
+    """The learner's epochs, sorted, or None if ``answer`` is not a collection of whole numbers.
+
+    Reads at most ``limit + 1`` items, so an endless generator cannot hang the checker.
+    """
+    if isinstance(answer, str | bytes | dict | numbers.Number) or not hasattr(answer, "__iter__"):
+        return None
+    try:
+        items = list(itertools.islice(iter(answer), limit + 1))
+    except Exception:  # the learner's object may fail to iterate in any way
+        return None
+    epochs = []
+    for item in items:
+        whole = isinstance(item, numbers.Real) and not isinstance(item, bool | np.bool_)
+        if not (whole and math.isfinite(item) and item == int(item)):
+            return None
+        epochs.append(int(item))
+    return sorted(epochs)
