@@ -4,7 +4,9 @@ import sys
 
 
 def main(argv=None):
-    args = sys.argv[1:] if argv is None else list(argv)
+    args = sys.argv[1:] if argv is None else argv
+    if not isinstance(args, list | tuple) or not all(isinstance(a, str) for a in args):
+        raise ValueError(f"argv must be a list of strings, got {args!r}")
     if not args or args[0] in {"-h", "--help"}:
         print("usage: python -m lrcourse doctor [--json] [--no-tensorflow]")
         return 0

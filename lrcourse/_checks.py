@@ -108,10 +108,14 @@ def array(name, value, *, shape=None, ndim=None, max_size=MAX_STEPS, finite=True
     return arr
 
 
-def sequence(name, value):
+def sequence(name, value, max_size=MAX_STEPS):
     """A list from a list, tuple or 1-D array; strings, dicts and scalars are refused."""
     if isinstance(value, str | bytes | dict) or not hasattr(value, "__len__"):
-        raise ValueError(f"{name} must be a list, got {value!r}")
+        raise ValueError(f"{name} must be a list, got {_brief(value)}")
+    if getattr(value, "ndim", 1) == 0:
+        raise ValueError(f"{name} must be a list, got {_brief(value)}")
+    if len(value) > max_size:
+        raise ValueError(f"{name} must have at most {max_size:,} entries, got {len(value):,}")
     return list(value)
 
 

@@ -53,9 +53,10 @@ def setup(seed=0, *, tensorflow=False):
     ``tensorflow=True`` also imports TensorFlow quietly and makes Keras deterministic.
     Returns a NumPy ``Generator`` seeded with ``seed`` for the notebook's own randomness.
     """
-    from lrcourse._checks import count
+    from lrcourse._checks import count, flag
 
     seed = count("seed", seed, minimum=0)
+    tensorflow = flag("tensorflow", tensorflow)
     quiet_tensorflow()
     os.environ["PYTHONHASHSEED"] = str(seed)
     random.seed(seed)

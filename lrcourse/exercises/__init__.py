@@ -139,7 +139,7 @@ def fmt(value):
 @checker
 def check_value(answer, expected, *, name="your answer", rtol=1e-6, atol=1e-9, hint=""):
     """Compare a number (or array) with the expected one."""
-    rtol, atol = _checks.non_negative("rtol", rtol), _checks.non_negative("atol", atol)
+    rtol, atol = _checks.fraction("rtol", rtol, high_open=False), _checks.non_negative("atol", atol)
     if is_placeholder(answer):
         return not_attempted()
     got = as_numbers(answer)
@@ -156,7 +156,7 @@ def check_value(answer, expected, *, name="your answer", rtol=1e-6, atol=1e-9, h
 @checker
 def check_sequence(answer, expected, *, what="step", rtol=1e-6, atol=1e-9, hint=""):
     """Compare a sequence step by step and name the first step that differs."""
-    rtol, atol = _checks.non_negative("rtol", rtol), _checks.non_negative("atol", atol)
+    rtol, atol = _checks.fraction("rtol", rtol, high_open=False), _checks.non_negative("atol", atol)
     if is_placeholder(answer):
         return not_attempted()
     got = as_numbers(answer)

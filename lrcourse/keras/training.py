@@ -63,7 +63,7 @@ __all__ = [
 
 #: Part III's reference experiment. Every schedule notebook and the showdown train exactly this,
 #: so their numbers can be compared. Plain SGD (no momentum): the schedule alone sets the step.
-#: The baseline is the best constant rate of the sweep in notebook 09: every schedule must beat it.
+#: The baseline is the constant rate that notebook 09's sweep picked: every schedule is compared with it.
 REFERENCE = {
     "dataset": "digits",
     "hidden": (32,),
@@ -677,10 +677,10 @@ class DataRace:
     """Curves of every (optimizer, seed) run: ``history[key][c, s, e]`` for optimizer c, seed s,
     after e epochs. Keys: loss, val_loss (and accuracy, val_accuracy for classification).
 
-    Column e = 0 is the untrained network of the seed, scored on the whole training set and on
-    the validation set. Columns e >= 1 are what ``fit`` reports: ``loss`` and ``accuracy`` are the
-    means over the epoch's batches (the weights move during the epoch), ``val_*`` are scored after
-    it. A diverged run is nan from the epoch where its loss stopped being finite.
+    Every column is scored after its epoch on the whole training set (``loss``, ``accuracy``) and
+    on the validation set (``val_*``); column e = 0 is the seed's untrained network. (``fit``'s
+    own ``loss`` is the mean over the epoch's batches instead, while the weights move.) A diverged
+    run is nan from the epoch where its loss stopped being finite.
     """
 
     names: tuple
