@@ -63,7 +63,7 @@ __all__ = [
 
 #: Part III's reference experiment. Every schedule notebook and the showdown train exactly this,
 #: so their numbers can be compared. Plain SGD (no momentum): the schedule alone sets the step.
-#: The baseline is the constant rate that notebook 09's sweep picked: every schedule is compared with it.
+#: The baseline is the constant rate notebook 09's sweep picked; every schedule is compared with it.
 REFERENCE = {
     "dataset": "digits",
     "hidden": (32,),
