@@ -9,13 +9,12 @@ further: they never raise at all, whatever a learner passes them.
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import math
-import signal
 
 import numpy as np
 import pytest
+from _limits import TookTooLong, bounded
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -44,22 +43,8 @@ from lrcourse.plateau import ReduceLROnPlateau, replay_plateau
 LIMIT = 2.0  # seconds per call
 
 
-class TookTooLong(BaseException):  # not an Exception: no checker may swallow it
-    pass
-
-
-@contextlib.contextmanager
 def time_limit(seconds=LIMIT):
-    def stop(signum, frame):
-        raise TookTooLong(f"no answer within {seconds} s")
-
-    previous = signal.signal(signal.SIGALRM, stop)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+    return bounded(seconds)
 
 
 class EqRaises:

@@ -14,17 +14,15 @@ a result that breaks a promise (a rate that is nan, say).
 
 from __future__ import annotations
 
-import contextlib
 import importlib
 import inspect
 import math
 import pkgutil
-import resource
-import signal
 
 import numpy as np
 import pytest
 from _api_examples import EXAMPLES, FREE_TEXT, INSTANCES, SKIP
+from _limits import TookTooLong, bounded
 
 import lrcourse
 from lrcourse.exercises import CORRECT, NOT_ATTEMPTED, WRONG, Feedback
@@ -71,32 +69,9 @@ SOMETIMES = {
 BAD = {**ALWAYS_BAD, **SOMETIMES}
 
 
-class TookTooLong(BaseException):  # not an Exception: no `except Exception` may swallow it
-    pass
-
-
-@contextlib.contextmanager
 def limited(seconds):
     """Stop the call after ``seconds``, and let it allocate at most EXTRA_MEMORY more."""
-
-    def stop(signum, frame):
-        raise TookTooLong(f"still running after {seconds:g} s")
-
-    with open("/proc/self/status") as status:
-        used = next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmSize"))
-    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
-    limit = (
-        used + EXTRA_MEMORY if hard == resource.RLIM_INFINITY else min(used + EXTRA_MEMORY, hard)
-    )
-    previous = signal.signal(signal.SIGALRM, stop)
-    resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
-        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+    return bounded(seconds, EXTRA_MEMORY)
 
 
 @pytest.fixture(autouse=True)

@@ -6,12 +6,10 @@ then either work or raise ValueError/TypeError whose message names that argument
 limit and without asking for gigabytes of memory.
 """
 
-import contextlib
 import dataclasses
-import resource
-import signal
 import time
 
+import _limits as limits
 import ipywidgets as widgets
 import numpy as np
 import pytest
@@ -64,32 +62,9 @@ BAD = [
 ]
 
 
-class TooSlow(Exception):
-    pass
-
-
-@contextlib.contextmanager
 def bounded(seconds=SECONDS, extra_memory=EXTRA_MEMORY):
     """Fail a call that runs longer than ``seconds`` or asks for more than ``extra_memory``."""
-
-    def stop(signum, frame):
-        raise TooSlow(f"took more than {seconds} s")
-
-    with open("/proc/self/status") as status:
-        used = next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmSize"))
-    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
-    limit = used + extra_memory
-    if hard != resource.RLIM_INFINITY:
-        limit = min(limit, hard)
-    previous = signal.signal(signal.SIGALRM, stop)
-    resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
-        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+    return limits.bounded(seconds, extra_memory)
 
 
 def fresh_axes():
@@ -319,7 +294,7 @@ def check(name, argument, value):
             function(**kwargs)
     except (ValueError, TypeError) as exc:
         assert argument in str(exc), f"{name}({argument}={value!r}) raised {exc!r}"
-    except (TooSlow, MemoryError) as exc:  # pragma: no cover - a failure
+    except (limits.TookTooLong, MemoryError) as exc:  # pragma: no cover - a failure
         pytest.fail(f"{name}({argument}={value!r}): {type(exc).__name__} {exc}")
     return time.perf_counter() - start
 
