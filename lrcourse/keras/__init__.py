@@ -3,7 +3,7 @@
 - :mod:`lrcourse.keras.schedules`: the course's schedules as serializable Keras schedules and
   epoch callbacks, and ``keras_curve`` to evaluate any Keras schedule at many steps.
 - :mod:`lrcourse.keras.optimizers`: the hand-written optimizers checked against Keras's own.
-- :mod:`lrcourse.keras.training`: the one training loop (plain ``fit`` or its compiled fast path),
+- :mod:`lrcourse.keras.training`: the one training loop (plain ``fit`` or its traced fast path),
   Part III's reference experiment, and the optimizer race on real data.
 
 Import the submodule you need; importing this package alone imports nothing heavy.

@@ -1,4 +1,4 @@
-"""The one training loop for Keras runs, its compiled fast path, and the runs built on it.
+"""The one training loop for Keras runs, its traced fast path, and the runs built on it.
 
 ``train(dataset, optimizer, epochs=20)`` trains a small network quietly and returns a :class:`Run`:
 the history as arrays, the true loss and the learning rate of every batch, and a plain report if
@@ -10,15 +10,20 @@ batches from one ``tf.data`` pipeline with ``shuffle=False``, so a run equals pl
 ``model.fit(x[order], y[order], shuffle=False)`` called epoch by epoch (``tests/test_training.py``
 checks it number for number).
 
-``train(..., fast=True)`` gives the same history, number for number, at a fraction of the cost
-when a notebook trains many runs. A fresh model must trace its Keras functions (about a second);
-the fast path keeps one compiled model per (dataset, hidden layers, batch size, optimizer class
-and settings other than the learning rate) and, before every run, puts back what a fresh run
-starts from: the seed's initial weights, the optimizer's initial variables (step count and
-slots), and the learning rate. A float rate is owned by the optimizer, so callbacks such as
-``ReduceLROnPlateau`` can change it; a schedule is turned into a table of per-step rates held in a
-Keras variable (assigning a variable traces nothing). One call of the compiled step trains a
-whole epoch, so the fast path records no per-batch losses.
+``train(..., fast=True)`` gives the same history to float32 rounding at a fraction of the cost,
+for notebooks that train many runs. A fresh Keras model must trace its functions (about a
+second) and ``fit`` spends time around every epoch; the fast path instead keeps, per (dataset,
+hidden layers, batch size, optimizer class and settings other than the learning rate), one
+traced *stack*: the network's weights as one row of a Keras variable, one twin optimizer built
+from the settings, and a TensorFlow function that trains a whole epoch per call (the batches in
+a graph loop: no Python between them). Before every run it puts back what a fresh run starts
+from (the seed's initial weights, the twin's initial variables, the learning rate). A schedule
+becomes a table of per-step rates held in a variable; a float rate is the twin's own, so
+epoch-level callbacks such as ``ReduceLROnPlateau`` can change it.
+
+:func:`race_on_data` trains many networks on the same stack: one row per (optimizer, seed). The
+loss is the sum of the networks' own mean batch losses, so each gets exactly its own gradient,
+and every update rule is elementwise, so each trains as it would alone.
 
 Also here: Part III's reference experiment (:data:`REFERENCE`, :func:`reference_run`) and the
 optimizer race on real data (:func:`race_on_data`).
@@ -28,6 +33,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import logging
 import random
 import warnings
 from collections import OrderedDict
@@ -213,29 +219,14 @@ class BatchLog(keras.callbacks.Callback):
             self.model.stop_training = True
 
 
-class _EpochLog(BatchLog):
-    """The fast path's log: one "batch" per call of the compiled step, that is per epoch. The
-    rate of a float is read as each epoch starts (a callback may have changed it); a table's
-    rates are known in advance, and reading them here would only cost time."""
-
-    def __init__(self, read_rates):
-        super().__init__()
-        self.read_rates = read_rates
-
-    def on_train_batch_begin(self, batch, logs=None):
-        if self.read_rates:
-            super().on_train_batch_begin(batch, logs)
-
-
 @dataclass(eq=False)
 class Run:
     """One training run.
 
     ``history[key]``: one value per epoch (Keras's ``history.history`` as arrays; the ``val_*``
-    keys only for the epochs that were scored). ``batch_losses``: the true loss of every batch
-    (empty for a fast run: one call of its compiled step trains a whole epoch).
+    keys only for the epochs that were scored). ``batch_losses``: the true loss of every batch.
     ``batch_learning_rates``: the rate of every batch. ``diverged_at``: ``(epoch, batch)`` where
-    the loss stopped being finite (``(epoch, None)`` for a fast run), else None. ``weights``: the
+    the loss stopped being finite (``batch`` None if unknown), else None. ``weights``: the
     final weights. ``model``: the trained model (see :attr:`model` for fast runs).
     """
 
@@ -341,10 +332,12 @@ def train(
     (``build_model(dataset, hidden, seed=seed)``) and batch order (:func:`epoch_orders`), so runs
     that differ only in the optimizer or schedule are compared fairly.
 
-    fast=True: the compiled fast path (see the module's docstring). Same history, no per-batch
-    losses, ``model`` must be None, and the optimizer you pass is only read (a twin with the same
-    class and settings trains), so it can be passed again. A schedule must be serializable
-    (``get_config``); callbacks that read or set the rate act on the twin.
+    fast=True: the traced fast path (see the module's docstring). The same history and batch
+    losses to float32 rounding; ``model`` must be None; the optimizer you pass is only read (a
+    twin with the same class and settings trains), so it can be passed again. A schedule must be
+    serializable (``get_config``). Callbacks act on the twin and see every epoch, not every
+    batch (one that acts per batch, such as :class:`BatchLog`, needs fast=False), and clipping
+    by norm needs fast=False (Keras clips each layer, the fast path holds one row).
 
     validation_freq=k scores the validation set every k-th epoch only: it saves time and changes
     nothing in the training, but a callback that monitors ``val_loss`` needs k = 1.
@@ -438,8 +431,23 @@ def _deterministic():
 
 # ---------------------------------------------------------------- the fast path
 
-_CACHES = {}  # name -> {key: value}: compiled models, initial weights, batches, rate tables
-_CACHE_SIZES = {"compiled": 16, "weights": 64, "batches": 64, "rates": 64}
+
+class _TracingNotice(logging.Filter):
+    def filter(self, record):
+        return "triggered tf.function retracing" not in record.getMessage()
+
+
+@lru_cache(maxsize=1)
+def _expected_tracing():
+    """Every stack traces its own two functions once, by design: TensorFlow's warning that the
+    same code traced again is not the learner's."""
+    logging.getLogger("tensorflow").addFilter(_TracingNotice())
+
+
+_CACHES = {}  # name -> {key: value}: stacks of networks, initial weights, rate tables
+_CACHE_SIZES = {"stacks": 16, "weights": 64, "rates": 64}
+_OWN_KEYS = ("loss", "accuracy", "val_loss", "val_accuracy")
+_BATCH_HOOKS = ("on_batch_begin", "on_batch_end", "on_train_batch_begin", "on_train_batch_end")
 
 
 def _remember(cache, key, make):
@@ -473,82 +481,287 @@ class _RateTable(keras.optimizers.schedules.LearningRateSchedule):
 
 
 @dataclass(eq=False)
-class _Compiled:
-    """One compiled model of the fast path, and what a fresh run starts from."""
+class _Stack:
+    """Networks of one architecture side by side in one traced graph: one row of weights per
+    (setting, seed), one twin optimizer per setting, all reset before every use."""
 
-    model: object
-    optimizer: object  # the twin of the optimizers this setting was asked for
-    initial_state: list  # the twin's variables right after it was built
-    table: _RateTable | None  # the rates, for an optimizer with a schedule
-    validation: object
-    runs: int = 0  # fast runs so far: a Run's model is stale once this moves on
+    optimizers: list  # one twin per setting, built from the settings it was asked for
+    tables: list  # per setting: its _RateTable, or None for a float rate
+    initial_state: list  # per setting: the twin's variables right after it was built
+    variables: list  # per setting: a (seeds, parameters) variable, the seeds' weights as rows
+    shapes: list  # the shapes of one network's weights, in build_model's order
+    run_epoch: object  # order (seeds, n) -> (batch losses (steps, nets), correct (nets,))
+    evaluate: object  # (x, y) -> [loss (nets,), accuracy (nets,)]
+    host: object  # a compiled Keras model for callbacks and Run.model (one-network stacks)
+    runs: int = 0  # uses so far: a Run's model is stale once this moves on
+
+    def reset(self, rows, rates):
+        """Every network to its seed's initial weights, every twin to a fresh optimizer with
+        ``rates[c]`` (a float, or a table of per-step rates)."""
+        self.runs += 1
+        for c, (opt, table) in enumerate(zip(self.optimizers, self.tables, strict=True)):
+            self.variables[c].assign(rows)
+            for variable, value in zip(opt.variables, self.initial_state[c], strict=True):
+                variable.assign(value)  # step count and slots as a fresh optimizer has them
+            if table is None:
+                opt.learning_rate = float(rates[c])  # the twin's own: callbacks may change it
+            else:
+                table.values.assign(rates[c])
+
+    def weights(self, setting, seed):
+        """One network's weights as build_model's ``get_weights()`` lists them."""
+        row = keras.ops.convert_to_numpy(self.variables[setting][seed])
+        cuts = np.cumsum([int(np.prod(shape)) for shape in self.shapes])[:-1]
+        return [p.reshape(s) for p, s in zip(np.split(row, cuts), self.shapes, strict=True)]
+
+
+def _stack(dataset, hidden, batch_size, optimizers, n_seeds, total_steps):
+    """The traced stack for these settings (built and traced on first use, then reused).
+
+    Each setting's networks are ONE variable of shape (seeds, parameters), so one call of its
+    optimizer updates all of them and the graph stays small. The loss is the sum of the networks'
+    own mean batch losses: each network gets exactly its own gradient, and since every update
+    rule is elementwise, each trains as it would alone.
+    """
+    settings = []
+    for opt in optimizers:
+        config = _config(opt)
+        rate = config.pop("learning_rate")
+        config.pop("name", None)  # the name changes nothing
+        table = None if isinstance(rate, int | float) else total_steps
+        settings.append((type(opt), repr(sorted(config.items())), config, table))
+    key = (_fingerprint(dataset), hidden, batch_size, n_seeds, [s[:2] + s[3:] for s in settings])
+    return _remember(
+        "stacks", repr(key), lambda: _build_stack(dataset, hidden, batch_size, settings, n_seeds)
+    )
+
+
+def _build_stack(dataset, hidden, batch_size, settings, n_seeds):
+    import tensorflow as tf
+
+    _deterministic()
+    _expected_tracing()
+    shapes = [w.shape for w in _initial_weights(dataset, hidden, 0)]
+    sizes = [int(np.prod(shape)) for shape in shapes]
+    n_settings, task = len(settings), dataset.task
+    n_nets, n_train = n_settings * n_seeds, len(dataset.x_train)
+    steps = dataset.steps_per_epoch(batch_size)
+    twins, tables, variables = [], [], []
+    for c, (kind, _, config, table_length) in enumerate(settings):
+        table = None if table_length is None else _RateTable(np.zeros(table_length))
+        rate = 0.01 if table is None else table  # the float is set before every run
+        twins.append(kind.from_config({**config, "learning_rate": rate}))
+        tables.append(table)
+        rows = np.zeros((n_seeds, sum(sizes)), "float32")
+        variables.append(keras.Variable(rows, name=f"networks_{c}"))
+    for twin, variable in zip(twins, variables, strict=True):
+        twin.build([variable])
+    state = [[keras.ops.convert_to_numpy(v) for v in twin.variables] for twin in twins]
+    x_train, y_train = tf.constant(dataset.x_train), tf.constant(dataset.y_train)
+
+    def forward(x, theta):  # x (nets or 1, batch, features), theta (nets, parameters)
+        parts = tf.split(theta, sizes, axis=1)
+        weights = [tf.reshape(p, (n_nets, *shape)) for p, shape in zip(parts, shapes, strict=True)]
+        for layer in range(0, len(weights), 2):
+            x = tf.matmul(x, weights[layer]) + weights[layer + 1][:, None, :]
+            if layer < len(weights) - 2:
+                x = tf.nn.relu(x)
+        return x  # logits (nets, batch, outputs)
+
+    def losses_of(logits, y):  # each network's mean loss over its batch: (nets,)
+        y = tf.broadcast_to(y, tf.shape(logits)[:2])
+        if task == "multiclass":
+            per = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=logits)
+        elif task == "binary":
+            per = tf.nn.sigmoid_cross_entropy_with_logits(
+                labels=tf.cast(y, logits.dtype), logits=logits[..., 0]
+            )
+        else:
+            per = tf.square(logits[..., 0] - y)
+        return tf.reduce_mean(per, axis=1)
+
+    def correct_of(logits, y):  # each network's number of right answers: (nets,)
+        if task == "multiclass":
+            hit = tf.argmax(logits, axis=-1, output_type=y.dtype) == y
+        elif task == "binary":
+            hit = tf.cast(logits[..., 0] > 0, y.dtype) == y
+        else:
+            return tf.zeros((n_nets,))
+        return tf.reduce_sum(tf.cast(hit, tf.float32), axis=1)
+
+    @tf.function(input_signature=[tf.TensorSpec((n_seeds, n_train), tf.int32)], autograph=False)
+    def run_epoch(order):  # one call trains a whole epoch: no Python between the batches
+        def one_batch(b, losses, correct):
+            rows = order[:, b * batch_size : tf.minimum((b + 1) * batch_size, n_train)]
+            rows = tf.tile(rows, [n_settings, 1])  # every setting's copy of seed s: its batch
+            x, y = tf.gather(x_train, rows), tf.gather(y_train, rows)
+            with tf.GradientTape() as tape:
+                logits = forward(x, tf.concat(variables, axis=0))
+                loss = losses_of(logits, y)
+                total = tf.reduce_sum(loss)
+            grads = tape.gradient(total, variables)
+            for twin, grad, variable in zip(twins, grads, variables, strict=True):
+                twin.apply([grad], [variable])
+            return b + 1, losses.write(b, loss), correct + correct_of(logits, y)
+
+        start = (tf.constant(0), tf.TensorArray(tf.float32, size=steps), tf.zeros((n_nets,)))
+        _, losses, correct = tf.while_loop(lambda b, *_: b < steps, one_batch, start)
+        return losses.stack(), correct
+
+    parts = [tf.TensorSpec((None, *a.shape[1:]), tf.as_dtype(a.dtype)) for a in (x_train, y_train)]
+
+    @tf.function(input_signature=parts, autograph=False)
+    def evaluate(x, y):  # the whole training or validation set at once
+        logits = forward(x[None], tf.concat(variables, axis=0))
+        return losses_of(logits, y), correct_of(logits, y) / tf.cast(tf.shape(y)[0], tf.float32)
+
+    host = None
+    if n_nets == 1:  # what callbacks and Run.model see
+        host = build_model(dataset, hidden, seed=0)
+        loss, metrics = loss_and_metrics(dataset)
+        host.compile(optimizer=twins[0], loss=loss, metrics=metrics)
+    return _Stack(twins, tables, state, variables, shapes, run_epoch, evaluate, host)
+
+
+def _train_stacked(stack, dataset, orders, batch_size, *, freq=1, callbacks=None, race=False):
+    """Train every network of a freshly reset ``stack`` on ``orders`` (seeds, epochs, n).
+
+    Returns ``(history, batch_losses, rates)``: ``history[key]`` a list with one array (nets,)
+    per recorded epoch, under Keras's keys and meanings (``loss`` and ``accuracy``: over the
+    epoch's batches, sample-weighted; ``val_*``: the validation set after every ``freq``-th
+    epoch); ``batch_losses`` (steps, nets); ``rates`` the rate of each epoch for a float rate.
+    One network (``race=False``): training stops after the epoch in which its loss stopped being
+    finite, or when a callback of ``callbacks`` (a ``CallbackList`` on ``stack.host`` that ends
+    with a ``History``) says so.
+    ``race=True``: every epoch runs, and ``train_loss``, ``train_accuracy`` and the ``val_*``
+    keys are scored on the whole sets before training (epoch 0) and after every epoch.
+    """
+    import tensorflow as tf
+
+    n_train, epochs = len(dataset.x_train), orders.shape[1]
+    sizes = np.minimum(batch_size, n_train - batch_size * np.arange(-(-n_train // batch_size)))
+    parts = {
+        "train_": (tf.constant(dataset.x_train), tf.constant(dataset.y_train)),
+        "val_": (tf.constant(dataset.x_val), tf.constant(dataset.y_val)),
+    }
+    classify = dataset.task != "regression"
+    history, batch_losses, rates = {}, [], []
+
+    def record(key, value):
+        history.setdefault(key, []).append(np.asarray(value, dtype=float).reshape(-1))
+
+    def score(prefix):
+        loss, accuracy = stack.evaluate(*parts[prefix])
+        record(prefix + "loss", loss.numpy())
+        if classify:
+            record(prefix + "accuracy", accuracy.numpy())
+
+    if race:
+        score("train_")
+        score("val_")
+    if callbacks is not None:
+        stack.host.stop_training = False
+        callbacks.on_train_begin()
+    for epoch in range(epochs):
+        if callbacks is not None:
+            callbacks.on_epoch_begin(epoch)
+        if stack.tables[0] is None:
+            rates.append(current_learning_rate(stack.optimizers[0]))
+        losses, correct = stack.run_epoch(tf.constant(orders[:, epoch], dtype=tf.int32))
+        losses = losses.numpy().astype(float)
+        batch_losses.append(losses)
+        with np.errstate(all="ignore"):  # a diverged network's losses are inf or nan
+            record("loss", sizes @ losses / n_train)
+        if classify:
+            record("accuracy", correct.numpy() / n_train)
+        if race:
+            score("train_")
+        if race or (epoch + 1) % freq == 0:
+            score("val_")
+        if race:
+            continue
+        stop = not np.all(np.isfinite(losses))
+        if callbacks is not None:
+            stack.host.set_weights(stack.weights(0, 0))  # what a callback reads or restores
+            logs = {key: float(values[-1][0]) for key, values in history.items()}
+            if (epoch + 1) % freq:
+                logs = {key: value for key, value in logs.items() if not key.startswith("val_")}
+            callbacks.on_epoch_end(epoch, logs)
+            for key, values in callbacks.callbacks[-1].history.items():  # the History: what
+                if key not in _OWN_KEYS:  # the callbacks added, e.g. learning_rate
+                    history[key] = [np.asarray([v], dtype=float) for v in values]
+            stop = stop or stack.host.stop_training
+        if stop:
+            break
+    if callbacks is not None:
+        callbacks.on_train_end()
+    return history, np.concatenate(batch_losses), np.asarray(rates, dtype=float)
 
 
 def _train_fast(dataset, optimizer, epochs, batch_size, seed, hidden, callbacks, freq):
+    for callback in callbacks:
+        for hook in _BATCH_HOOKS:
+            if getattr(type(callback), hook) is not getattr(keras.callbacks.Callback, hook):
+                raise ValueError(
+                    f"callbacks: {type(callback).__name__} acts on every batch ({hook}), and the "
+                    "fast path trains a whole epoch per call: train with fast=False"
+                )
+    _refuse_clipping({"optimizer": optimizer}, hint=": train with fast=False")
     steps = dataset.steps_per_epoch(batch_size)
-    rate = _config(optimizer)["learning_rate"]  # a float, or a schedule's config
-    table = None if isinstance(rate, int | float) else _rate_table(rate, epochs * steps)
-    entry = _compiled(dataset, hidden, batch_size, optimizer, None if table is None else len(table))
-    entry.runs += 1
-    entry.model.set_weights(_initial_weights(dataset, hidden, seed))
-    for variable, value in zip(entry.optimizer.variables, entry.initial_state, strict=True):
-        variable.assign(value)  # step count and slots as a fresh optimizer has them
-    if table is None:
-        entry.optimizer.learning_rate = float(rate)  # the optimizer's own: callbacks may change it
-    else:
-        entry.table.values.assign(table)
-    log = _EpochLog(read_rates=table is None)
-    batches = _remember(
-        "batches",
-        (_fingerprint(dataset), batch_size, epochs, seed),
-        lambda: _training_batches(dataset, batch_size, epochs, seed),
+    rate = _rate(optimizer, epochs * steps)
+    stack = _stack(dataset, hidden, batch_size, [optimizer], 1, epochs * steps)
+    stack.reset(_rows(dataset, hidden, [seed]), [rate])
+    orders = epoch_orders(len(dataset.x_train), epochs, seed)[None]
+    listed = None
+    if callbacks:
+        listed = keras.callbacks.CallbackList(  # the last one records what the others log
+            [*callbacks, keras.callbacks.History()],
+            model=stack.host,
+            epochs=epochs,
+            steps=steps,
+            verbose=0,
+        )
+    keras.utils.set_random_seed(seed)  # as the plain path: a callback may draw random numbers
+    history, losses, rates = _train_stacked(
+        stack, dataset, orders, batch_size, freq=freq, callbacks=listed
     )
-    keras.utils.set_random_seed(seed)
-    history = _fit(entry.model, batches, entry.validation, epochs, steps, freq, [log, *callbacks])
-    done = len(history["loss"]) * steps
-    rates = np.repeat(log.learning_rates, steps) if table is None else table[:done]
+    history = {key: np.concatenate(values) for key, values in history.items()}
+    losses = losses[:, 0]
+    broken = np.flatnonzero(~np.isfinite(losses))
+    if listed is None:
+        stack.host.set_weights(stack.weights(0, 0))
     run = Run(
         history,
-        batch_losses=np.empty(0),
-        batch_learning_rates=np.asarray(rates, dtype=float),
-        diverged_at=None if log.diverged_at is None else (log.diverged_at[0], None),
-        weights=entry.model.get_weights(),
+        batch_losses=losses,
+        batch_learning_rates=np.repeat(rates, steps) if np.ndim(rate) == 0 else rate[: len(losses)],
+        diverged_at=divmod(int(broken[0]), steps) if len(broken) else None,
+        weights=stack.host.get_weights(),  # a callback may have restored other weights
         fast=True,
     )
-    run._model, run._ticket = entry.model, (entry, entry.runs)
+    run._model, run._ticket = stack.host, (stack, stack.runs)
     return run
 
 
-def _compiled(dataset, hidden, batch_size, optimizer, table_length):
-    """The compiled model of this setting, built and traced on first use."""
-    config = _config(optimizer)
-    for key in ("learning_rate", "name"):  # the rate is set per run; the name changes nothing
-        config.pop(key, None)
-    setting = (
-        _fingerprint(dataset),
-        hidden,
-        batch_size,
-        type(optimizer),
-        repr(sorted(config.items())),
-        table_length,
-    )
+def _rate(optimizer, total_steps):
+    """The optimizer's float rate, or its schedule's rate at every step (an array)."""
+    rate = _config(optimizer)["learning_rate"]
+    return float(rate) if isinstance(rate, int | float) else _rate_table(rate, total_steps)
 
-    def compile_once():
-        _deterministic()
-        model = build_model(dataset, hidden, seed=0)  # its weights are replaced before every run
-        table = None if table_length is None else _RateTable(np.zeros(table_length))
-        twin = type(optimizer).from_config(
-            {**config, "learning_rate": 0.01 if table is None else table}
-        )
-        loss, metrics = loss_and_metrics(dataset)
-        # one call of the compiled step trains a whole epoch: no Python between the batches
-        steps = dataset.steps_per_epoch(batch_size)
-        model.compile(optimizer=twin, loss=loss, metrics=metrics, steps_per_execution=steps)
-        twin.build(model.trainable_variables)
-        state = [keras.ops.convert_to_numpy(v) for v in twin.variables]
-        return _Compiled(model, twin, state, table, _validation_batches(dataset, batch_size))
 
-    return _remember("compiled", setting, compile_once)
+def _refuse_clipping(optimizers, hint=""):
+    for name, opt in optimizers.items():
+        if opt.clipnorm is not None or opt.global_clipnorm is not None:
+            raise ValueError(
+                f"{name} must not clip by norm (clipnorm, global_clipnorm) on the fast path, "
+                f"which holds a network's weights in one row and cannot clip them layer by "
+                f"layer as Keras does{hint}"
+            )
+
+
+def _rows(dataset, hidden, seeds):
+    """The initial weights of each seed's network, flattened into one row per seed."""
+    rows = [_initial_weights(dataset, hidden, s) for s in seeds]
+    return np.stack([np.concatenate([w.ravel() for w in ws]) for ws in rows]).astype("float32")
 
 
 def _initial_weights(dataset, hidden, seed):
@@ -613,7 +826,7 @@ def _config(optimizer):
 
 
 def _fingerprint(dataset):
-    """A short digest of the dataset's content: equal datasets share compiled models."""
+    """A short digest of the dataset's content: equal datasets share stacks."""
     digest = hashlib.blake2b(digest_size=16)
     for part in (dataset.x_train, dataset.y_train, dataset.x_val, dataset.y_val):
         digest.update(f"{part.dtype}{part.shape}".encode())
@@ -637,8 +850,9 @@ def reference_run(
     learning_rate: a float > 0, a Keras ``LearningRateSchedule``, or a course schedule that
     counts batches (converted with ``lrcourse.keras.schedules.to_keras``); a schedule that counts
     epochs goes in ``callbacks=[epoch_callback(schedule)]`` with a float rate instead.
-    epochs: ``REFERENCE["epochs"]`` unless given. fast=True uses the compiled fast path (no
-    per-batch losses); see :func:`train` for ``callbacks`` and ``validation_freq``.
+    epochs: ``REFERENCE["epochs"]`` unless given. fast=True uses the traced fast path
+    (callbacks see epochs, not batches); see :func:`train` for ``callbacks`` and
+    ``validation_freq``.
     """
     from lrcourse import schedules
     from lrcourse.keras.schedules import to_keras
@@ -763,17 +977,16 @@ class DataRace:
 def race_on_data(dataset, optimizers, *, seeds=(0, 1, 2), epochs=20, batch_size=64, hidden=(32,)):
     """Train one small network per optimizer and seed, all at once, with real Keras optimizers.
 
-    optimizers: ``{name: keras optimizer}``, each fresh (never used) and elementwise. Seed s gives
-    every optimizer the same start (the initial weights of ``build_model(dataset, hidden,
-    seed=s)``) and the same batch order (:func:`epoch_orders`), as :func:`train` would.
+    optimizers: ``{name: keras optimizer}``, elementwise, without clipping by norm; they are
+    only read (twins with the same settings train). Seed s gives every optimizer the same start
+    (the initial weights of ``build_model(dataset, hidden, seed=s)``) and the same batch order
+    (:func:`epoch_orders`), as :func:`train` would.
 
-    Sixty-five ``train`` runs would cost a minute or two; here the networks sit side by side in
-    one TensorFlow graph, traced once. The loss is the sum of the networks' own mean batch
-    losses, so each network gets exactly its own gradient, and each optimizer updates only its
-    own networks' weights: every update is elementwise, so a network trains as it would alone
-    (``tests/test_race_on_data.py`` compares the curves with ``train``). Unlike ``fit``'s
-    history, ``loss`` (and ``accuracy``) is scored on the whole training set after each epoch.
-    At most ``MAX_STEPS`` = 1,000,000 updates in all runs together.
+    It is the fast path of :func:`train` with every network in one stack (see the module's
+    docstring), so sixty-five runs cost little more than one: each curve equals ``train``'s to
+    float32 rounding (``tests/test_race_on_data.py``). Unlike ``fit``'s history, ``loss`` (and
+    ``accuracy``) is scored on the whole training set after each epoch, and epoch 0 is the
+    untrained network. At most ``MAX_STEPS`` = 1,000,000 updates in all runs together.
     """
     dataset = _dataset(dataset)
     if not isinstance(optimizers, dict) or not optimizers:
@@ -803,97 +1016,18 @@ def race_on_data(dataset, optimizers, *, seeds=(0, 1, 2), epochs=20, batch_size=
             f"{epochs} epochs x {steps} batches = {updates:,} updates, more than "
             f"{_checks.MAX_STEPS:,}"
         )
-    import tensorflow as tf
-
-    for name, opt in optimizers.items():
-        if opt.built or int(opt.iterations) != 0:
-            raise ValueError(f"optimizers[{name!r}] must be a fresh keras optimizer (never used)")
-        if opt.clipnorm is not None or opt.global_clipnorm is not None:
-            raise ValueError(
-                f"optimizers[{name!r}] must not clip by norm (clipnorm, global_clipnorm): a norm "
-                "would mix the networks trained side by side"
-            )
-    if len({id(opt) for opt in optimizers.values()}) < len(optimizers):
-        raise ValueError("optimizers must be different objects, one per name")
-    opts, n_seeds, n_train = tuple(optimizers.values()), len(seeds), len(dataset.x_train)
-    # Each optimizer owns ONE variable, (seeds, n_parameters): its networks' weights flattened
-    # into rows, so one call updates all of them and the graph stays small (fast to trace).
-    initial = [_initial_weights(dataset, hidden, s) for s in seeds]
-    shapes = [w.shape for w in initial[0]]
-    sizes = [int(np.prod(shape)) for shape in shapes]
-    rows = np.stack([np.concatenate([w.ravel() for w in ws]) for ws in initial])
-    variables = [keras.Variable(rows, dtype="float32", name=f"race_{c}") for c in range(len(opts))]
-    for opt, variable in zip(opts, variables, strict=True):
-        opt.build([variable])
-    task, n_nets = dataset.task, len(opts) * n_seeds
-    x_train, y_train = tf.constant(dataset.x_train), tf.constant(dataset.y_train)
-    x_val, y_val = tf.constant(dataset.x_val), tf.constant(dataset.y_val)
-
-    def forward(x, theta):  # x (nets or 1, batch, features), theta (nets, n_parameters)
-        parts = tf.split(theta, sizes, axis=1)
-        weights = [tf.reshape(p, (n_nets, *shape)) for p, shape in zip(parts, shapes, strict=True)]
-        for layer in range(0, len(weights), 2):
-            x = tf.matmul(x, weights[layer]) + weights[layer + 1][:, None, :]
-            if layer < len(weights) - 2:
-                x = tf.nn.relu(x)
-        return x  # logits (nets, batch, outputs)
-
-    def losses_of(logits, y):  # the mean loss of each network over its batch: (nets,)
-        y = tf.broadcast_to(y, tf.shape(logits)[:2])
-        if task == "multiclass":
-            per = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=logits)
-        elif task == "binary":
-            per = tf.nn.sigmoid_cross_entropy_with_logits(
-                labels=tf.cast(y, logits.dtype), logits=logits[..., 0]
-            )
-        else:
-            per = tf.square(logits[..., 0] - y)
-        return tf.reduce_mean(per, axis=1)
-
-    def accuracy_of(logits, y):
-        if task == "multiclass":
-            hit = tf.argmax(logits, axis=-1, output_type=y.dtype) == y
-        else:
-            hit = tf.cast(logits[..., 0] > 0, y.dtype) == y
-        return tf.reduce_mean(tf.cast(hit, tf.float32), axis=1)
-
-    @tf.function(input_signature=[tf.TensorSpec((n_seeds, None), tf.int32)], autograph=False)
-    def step(index):  # index (seeds, batch): the rows of each seed's batch
-        rows_of_nets = tf.tile(index, [len(opts), 1])  # every optimizer's copy of seed s: its batch
-        x, y = tf.gather(x_train, rows_of_nets), tf.gather(y_train, rows_of_nets)
-        with tf.GradientTape() as tape:
-            total = tf.reduce_sum(losses_of(forward(x, tf.concat(variables, axis=0)), y))
-        grads = tape.gradient(total, variables)
-        for opt, grad, variable in zip(opts, grads, variables, strict=True):
-            opt.apply([grad], [variable])
-
-    @tf.function(autograph=False)
-    def evaluate():
-        theta, out = tf.concat(variables, axis=0), []
-        for x, y in ((x_train, y_train), (x_val, y_val)):
-            logits = forward(x[None], theta)
-            out.append(losses_of(logits, y))
-            if task != "regression":
-                out.append(accuracy_of(logits, y))
-        return [tf.reshape(o, (len(opts), n_seeds)) for o in out]
-
-    keys = (
-        ["loss", "val_loss"]
-        if task == "regression"
-        else ["loss", "accuracy", "val_loss", "val_accuracy"]
-    )
-    records = {k: [] for k in keys}
-    orders = [epoch_orders(n_train, epochs, s) for s in seeds]  # (seeds, epochs, n)
-    with np.errstate(all="ignore"):
-        for epoch in range(epochs + 1):
-            for k, value in zip(keys, evaluate(), strict=True):
-                records[k].append(value.numpy())
-            if epoch == epochs:
-                break
-            order = np.stack([o[epoch] for o in orders])
-            for begin in range(0, n_train, batch_size):
-                step(tf.constant(order[:, begin : begin + batch_size], dtype=tf.int32))
-    history = {k: np.stack(v, axis=-1).astype(float) for k, v in records.items()}
+    _refuse_clipping({f"optimizers[{name!r}]": opt for name, opt in optimizers.items()})
+    total = epochs * steps
+    stack = _stack(dataset, hidden, batch_size, list(optimizers.values()), len(seeds), total)
+    stack.reset(_rows(dataset, hidden, seeds), [_rate(opt, total) for opt in optimizers.values()])
+    orders = np.stack([epoch_orders(len(dataset.x_train), epochs, s) for s in seeds])
+    records, _, _ = _train_stacked(stack, dataset, orders, batch_size, race=True)
+    shape = (len(optimizers), len(seeds), epochs + 1)
+    history = {
+        key.removeprefix("train_"): np.stack(values, axis=-1).reshape(shape)
+        for key, values in records.items()
+        if key.startswith(("train_", "val_"))
+    }
     broken = ~np.isfinite(history["loss"]) | ~np.isfinite(history["val_loss"])
     first = np.where(broken.any(-1), broken.argmax(-1), epochs + 1)
     after = np.arange(epochs + 1) >= first[..., None]
