@@ -55,18 +55,24 @@ def loss_and_gradient(params, x, y):
     return _loss_and_gradient(params, x, y)
 
 
-def _loss_and_gradient(params, x, y):
-    """:func:`loss_and_gradient` without the checks: the inner loop of training."""
+def _loss_and_gradient(params, x, y, gradient=True):
+    """:func:`loss_and_gradient` without the checks: the inner loop of training (with
+    ``gradient=False``, the loss alone, for scoring)."""
     logits = x @ params[:-1] + params[-1]
     logits = logits - logits.max(axis=1, keepdims=True)  # same softmax, no overflow in exp
     exp = np.exp(logits)
     total = exp.sum(axis=1, keepdims=True)
     rows = np.arange(len(y))
-    loss = float(np.mean(np.log(total[:, 0]) - logits[rows, y]))
+    loss = float((np.log(total[:, 0]) - logits[rows, y]).sum() / len(y))
+    if not gradient:
+        return loss, None
     error = exp / total  # p - t, built in place
     error[rows, y] -= 1.0
     error /= len(y)
-    return loss, np.vstack([x.T @ error, error.sum(axis=0)])
+    grad = np.empty_like(params)
+    grad[:-1] = x.T @ error
+    grad[-1] = error.sum(axis=0)
+    return loss, grad
 
 
 def _labels(name, y, n, n_classes):
@@ -194,7 +200,7 @@ class DigitsTask:
         with np.errstate(all="ignore"):  # a diverging run is reported, not warned about
             for k in range(self.steps + 1):
                 if k % self.eval_every == 0 or k == self.steps:
-                    loss, _ = _loss_and_gradient(params, self.x_val, self.y_val)
+                    loss, _ = _loss_and_gradient(params, self.x_val, self.y_val, gradient=False)
                     scored.append(k)
                     losses.append(loss)
                     if not np.isfinite(loss):
