@@ -14,6 +14,7 @@ import math
 
 import numpy as np
 import pytest
+from _api_examples import EXAMPLES
 from _limits import TookTooLong, bounded
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -140,18 +141,7 @@ def build_cases():
         add("bowl", L.bowl, {arg: value}, arg)
     for arg, value in (("a", 1.0), ("b", 100.0)):
         add("rosenbrock", L.rosenbrock, {arg: value}, arg)
-    base = {
-        "name": "line",
-        "dim": 1,
-        "value": lambda x: x,
-        "gradient": lambda x: np.ones_like(x),
-        "domain": ((-1.0, 1.0),),
-        "minima": [0.0],
-        "saddles": [],
-        "maxima": [],
-        "hessian": None,
-        "description": "a line",
-    }
+    base = EXAMPLES["lrcourse.landscapes.Landscape"].kwargs()  # a line, the probe's example
     for arg in base:
         add("Landscape", L.Landscape, base, arg, allowed={"None"} if arg == "hessian" else ())
 

@@ -13,11 +13,12 @@ import _limits as limits
 import ipywidgets as widgets
 import numpy as np
 import pytest
+from _api_examples import EXAMPLES
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from matplotlib.figure import Figure
 
-from lrcourse import data, schedules
+from lrcourse import data
 from lrcourse import landscapes as L
 from lrcourse import race as R
 from lrcourse.descent import descend
@@ -220,18 +221,7 @@ TARGETS = {
     ),
     "ScheduleExplorer": (
         ScheduleExplorer,
-        lambda: {
-            "make_schedule": lambda lr: schedules.Constant(lr),
-            "controls": {"lr": log_slider("lr", 0.05, 0.01, 0.1)},
-            "steps": 20,
-            "baseline": 0.05,
-            "noise": 1.0,
-            "runs": 2,
-            "landscape": None,
-            "lr_limits": (0.001, 0.2),
-            "log_lr": True,
-            "step_label": "step",
-        },
+        EXAMPLES["lrcourse.ui.widgets.ScheduleExplorer"].kwargs,  # the probe's example
     ),
     "draw_course": (
         draw_course,
