@@ -159,14 +159,7 @@ def build_cases():
     noisy.update(runs=4, seed=0)
     for arg in noisy:
         add("noisy_descent", noisy_descent, noisy, arg)
-    path = {
-        "points": np.zeros((3, 2)),
-        "losses": np.zeros(3),
-        "learning_rates": np.full(2, 0.1),
-        "steps_requested": 2,
-        "diverged_at": None,
-        "reason": "",
-    }
+    path = EXAMPLES["lrcourse.descent.Trajectory"].kwargs()  # the probe's example
     for arg in path:
         allowed = {"None"} if arg == "diverged_at" else NON_FINITE if arg == "losses" else ()
         add("Trajectory", Trajectory, path, arg, allowed=allowed)
