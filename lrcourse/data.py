@@ -1,12 +1,20 @@
-"""Real datasets that ship with scikit-learn, split and scaled the same way every time (offline).
+"""Real datasets, split and scaled the same way every time (offline).
 
 ``load("digits")`` returns a :class:`Dataset` with float32 features, a fixed train/validation
 split (stratified for classification) and features scaled with statistics of the training part only.
+Four ship with scikit-learn; ``wine_quality`` ships inside this package (``lrcourse/datasets/``,
+compressed, with its licence and citation in the README there) and is checked against its
+checksum when read.
 """
 
 from __future__ import annotations
 
+import csv
+import gzip
+import hashlib
+import io
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -23,7 +31,21 @@ DATASETS = {
         "regression",
         "disease progression after one year for 442 patients (10 measurements)",
     ),
+    "wine_quality": (
+        "binary",
+        "Portuguese vinho verde, red and white: is the quality rated 6 or more? (6463 wines, "
+        "11 measurements and is_white_wine)",
+    ),
 }
+
+#: The files that ship inside the package: name -> (file, sha256 of the uncompressed text).
+BUNDLED = {
+    "wine_quality": (
+        "winequalityN.csv.gz",
+        "ae21023e87b1d81f4994c011fbbeead69b5b0a23394e46d6f008d6945525c03c",
+    ),
+}
+FOLDER = Path(__file__).resolve().parent / "datasets"
 
 
 @dataclass(frozen=True, eq=False)
@@ -86,7 +108,10 @@ def load(name="digits", *, validation_fraction=0.25, seed=0):
     from sklearn.preprocessing import StandardScaler
 
     task, description = DATASETS[name]
-    x, y = getattr(sklearn.datasets, f"load_{name}")(return_X_y=True)
+    if name in BUNDLED:
+        x, y = _wine_quality()
+    else:
+        x, y = getattr(sklearn.datasets, f"load_{name}")(return_X_y=True)
     stratify = y if task != "regression" else None
     x_tr, x_va, y_tr, y_va = train_test_split(
         x, y, test_size=fraction, random_state=seed, stratify=stratify
@@ -109,3 +134,41 @@ def load(name="digits", *, validation_fraction=0.25, seed=0):
         y_va.astype(y_dtype),
         description,
     )
+
+
+def read_table(name, folder=None):
+    """The raw table of a dataset that ships with the package: ``(columns, rows)``, every cell a
+    string as in the file (``""`` for a missing cell). The file's checksum is verified first.
+
+    folder: where the compressed file lies (the package's ``datasets`` folder unless given).
+    """
+    _checks.choice("name", name, tuple(BUNDLED))
+    filename, digest = BUNDLED[name]
+    folder = FOLDER if folder is None else Path(folder)
+    path = folder / filename
+    try:
+        text = gzip.decompress(path.read_bytes())
+    except FileNotFoundError:
+        raise ValueError(
+            f"name {name!r}: the file {path} is missing; reinstall the package"
+        ) from None
+    except (OSError, EOFError) as exc:
+        raise ValueError(f"name {name!r}: the file {path} is damaged ({exc}); reinstall") from None
+    if hashlib.sha256(text).hexdigest() != digest:
+        raise ValueError(
+            f"name {name!r}: the file {path} does not match its checksum (damaged or changed); "
+            "reinstall the package"
+        )
+    rows = list(csv.reader(io.StringIO(text.decode("utf-8"))))
+    return rows[0], rows[1:]
+
+
+def _wine_quality():
+    """Features and target as the range-test article prepares them: rows with a missing cell
+    dropped, ``is_white_wine`` from ``type``, target ``quality >= 6``."""
+    columns, rows = read_table("wine_quality")
+    rows = [row for row in rows if all(cell != "" for cell in row)]
+    white = np.array([row[0] == "white" for row in rows], dtype=float)
+    numbers = np.array([[float(cell) for cell in row[1:]] for row in rows])
+    quality = numbers[:, columns.index("quality") - 1]
+    return np.column_stack([numbers[:, :-1], white]), (quality >= 6).astype(int)

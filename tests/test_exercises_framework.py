@@ -71,7 +71,8 @@ def test_check_value_states():
     for placeholder in (..., None):
         assert check_value(placeholder, 1.0).state == NOT_ATTEMPTED
     fb = check_value(0.3, 0.2, name="the rate", hint="Halve it.")
-    assert fb.state == WRONG and fb.message == "the rate is 0.3; expected 0.2. Halve it."
+    assert fb.state == WRONG and fb.message.startswith("the rate is 0.3: too high. Halve it.")
+    assert "0.2" not in fb.message  # the direction, not the value, on a first try
     fb = check_value([1.0, 2.0], 1.0)
     assert fb.state == WRONG and "shape ()" in fb.message and "(2,)" in fb.message
     fb = check_value("fast", 1.0)
@@ -86,9 +87,11 @@ def test_check_sequence_names_the_first_wrong_step():
     expected = [1.0, 2.0, 3.0, 4.0]
     assert check_sequence([1, 2, 3, 4], expected).correct
     fb = check_sequence([1.0, 2.0, 5.0, 6.0], expected)
-    assert fb.state == WRONG and fb.message.startswith("at step 2 expected 3, got 5.")
+    assert fb.state == WRONG and fb.message.startswith("at step 2 your value 5 is too high.")
     fb = check_sequence([9.0, 2.0, 3.0, 4.0], expected, what="epoch", hint="Start at 1.")
-    assert fb.message == "at epoch 0 expected 1, got 9. Start at 1."
+    assert fb.message.startswith("at epoch 0 your value 9 is much too high. Start at 1.")
+    fb = check_sequence([9.0, 2.0, 3.0, 4.0], expected, what="epoch", show_answer=True)
+    assert fb.message.endswith("The answer: 1 at epoch 0.")
     fb = check_sequence([1.0, 2.0, 3.0, 4.0 + 1e-3], expected)
     assert fb.message.startswith("at step 3 ")
 
@@ -99,7 +102,7 @@ def test_check_sequence_of_points_compares_whole_rows():
     got[1, 1] = 7.0
     got[2, 0] = 7.0
     fb = check_sequence(got, expected)
-    assert fb.message.startswith("at step 1 expected [1., 1.], got [1., 7.].")
+    assert fb.message.startswith("at step 1 your value [1., 7.] is much too high.")
 
 
 def test_check_sequence_shapes_and_placeholders():
@@ -243,3 +246,43 @@ def test_messages_stay_short_and_never_raise():
     assert fmt(range(10**12)) == "range(0, 1000000000000)"
     fb = check_value(list(range(2000)), 1.0)
     assert fb.state == WRONG and len(fb.message) < 200
+
+
+# ---------------------------------------------------------------- the answer after tries
+
+
+def test_the_expected_value_appears_after_three_wrong_tries_only():
+    from lrcourse.exercises import TRIES_BEFORE_ANSWER
+
+    assert TRIES_BEFORE_ANSWER == 3
+    messages = [check_value(0.5, 0.125, name="the rate").message for _ in range(4)]
+    assert all("0.125" not in m for m in messages[:2])
+    assert "after 2 more tries" in messages[0] and "after 1 more try" in messages[1]
+    assert messages[2].endswith("The answer: 0.125.") and messages[3].endswith("0.125.")
+
+
+def test_show_answer_reveals_at_once_and_tries_count_per_question():
+    assert check_value(0.5, 0.125, show_answer=True).message.endswith("The answer: 0.125.")
+    assert check_value(..., 0.125, show_answer=True).message.endswith("The answer: 0.125.")
+    check_value(0.5, 0.125)
+    check_value(0.5, 0.125)
+    other = check_value(0.5, 0.375)  # another question: its own count
+    assert "0.375" not in other.message
+    assert check_value(0.125, 0.125).message == "your answer = 0.125."  # right: no suffix
+
+
+def test_a_checker_calling_another_counts_one_try():
+    from lrcourse.exercises.landscape import check_best_lr
+
+    first = check_best_lr(0.5).message
+    second = check_best_lr(0.5).message
+    assert "after 2 more tries" in first and "after 1 more try" in second
+    assert check_best_lr(0.5).message.endswith("The answer: 0.181818.")
+
+
+def test_direction_words():
+    from lrcourse.exercises import way
+
+    assert way(1.05, 1.0) == "slightly too high" and way(0.95, 1.0) == "slightly too low"
+    assert way(1.5, 1.0) == "too high" and way(3.0, 1.0) == "much too high"
+    assert way(-1.0, 1.0) == "much too low" and way(float("nan"), 1.0) == "not a number"

@@ -224,8 +224,11 @@ def test_a_wrong_answer_nobody_predicted_gets_the_step_and_values():
 
     feedback = ex.check_momentum_step(halved)
     assert feedback.state == "not yet"
-    assert "at step 1" in feedback.message and "should be [ 0.92, -1.85, 0.47]" in feedback.message
+    assert "at step 1" in feedback.message and "entry 0 is too low" in feedback.message
+    assert "[ 0.92, -1.85, 0.47]" not in feedback.message  # the reference w: only on request
     assert "this looks like" not in feedback.message
+    shown = ex.check_momentum_step(halved, show_answer=True).message
+    assert shown.endswith("The answer: w = [ 0.92, -1.85, 0.47] at step 1.")
 
 
 # ---------------------------------------------------------------- placeholders and broken code

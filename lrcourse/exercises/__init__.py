@@ -5,6 +5,10 @@ A checker never raises and never hangs: whatever the learner wrote, it returns a
 raises ``NotImplementedError``) mean "not attempted yet", so a notebook runs top to bottom before
 anyone has touched it. :func:`checker` turns any slip the checker did not foresee (a setting out
 of range, an answer of an odd kind) into "not yet" with the reason.
+
+A wrong answer gets a direction ("too high") or the property it breaks, never the expected value
+at once: that appears after :data:`TRIES_BEFORE_ANSWER` wrong tries at the same question, or at
+once when the learner asks for it with ``show_answer=True`` (every checker takes it).
 """
 
 from __future__ import annotations
@@ -20,6 +24,9 @@ import numpy as np
 from lrcourse import _checks
 
 CORRECT, WRONG, NOT_ATTEMPTED = "correct", "not yet", "not attempted"
+TRIES_BEFORE_ANSWER = 3  # wrong tries at one question before its checker shows the answer
+_tries = {}  # question -> wrong tries so far in this kernel
+_depth = [0]  # > 1 while a checker calls another: only the outermost one counts and reveals
 _ICONS = {CORRECT: "✔", WRONG: "✘", NOT_ATTEMPTED: "…"}
 _COLOURS = {CORRECT: "#009E73", WRONG: "#D55E00", NOT_ATTEMPTED: "#666666"}
 _HEADS = {CORRECT: "Correct", WRONG: "Not yet", NOT_ATTEMPTED: "Not attempted yet"}
@@ -31,11 +38,13 @@ class Feedback:
 
     state: str
     message: str = ""
+    answer: str = ""  # what a wrong try is not told at once (the expected value)
 
     def __post_init__(self):
         _checks.choice("state", self.state, (CORRECT, WRONG, NOT_ATTEMPTED))
-        if not isinstance(self.message, str):
-            raise ValueError(f"message must be a string, got {brief(self.message)}")
+        for field in ("message", "answer"):
+            if not isinstance(getattr(self, field), str):
+                raise ValueError(f"{field} must be a string, got {brief(getattr(self, field))}")
 
     @property
     def correct(self):
@@ -59,12 +68,21 @@ def correct(message=""):
     return Feedback(CORRECT, message)
 
 
-def wrong(message):
-    return Feedback(WRONG, message)
+def wrong(message, answer=""):
+    """A wrong try: ``message`` says what is wrong (a direction, a broken property); ``answer``
+    (the expected value) is shown only after several tries or on request."""
+    return Feedback(WRONG, message, answer)
 
 
-def not_attempted(message="replace the placeholder with your answer and run the cell again."):
-    return Feedback(NOT_ATTEMPTED, message)
+def reset_tries():
+    """Forget every wrong try counted so far (as a fresh kernel would)."""
+    _tries.clear()
+
+
+def not_attempted(
+    message="replace the placeholder with your answer and run the cell again.", answer=""
+):
+    return Feedback(NOT_ATTEMPTED, message, answer)
 
 
 def is_placeholder(answer):
@@ -73,19 +91,70 @@ def is_placeholder(answer):
 
 def checker(check):
     """Decorate a checker so that it always answers: a ValueError or TypeError (a setting out of
-    range, a missing argument) and any other slip become "not yet" with the reason."""
+    range, a missing argument) and any other slip become "not yet" with the reason. It also
+    takes ``show_answer`` (see :func:`reveals`)."""
     _checks.function("check", check)
 
     @functools.wraps(check)
     def answer(*args, **kwargs):
+        return _run_check(check, args, kwargs)
+
+    return reveals(answer)
+
+
+def reveals(check):
+    """Decorate a checker so that it takes ``show_answer=False``: True shows the expected value
+    of a wrong (or not yet attempted) answer at once; otherwise it appears after
+    :data:`TRIES_BEFORE_ANSWER` wrong tries at the same question (same checker, same settings)."""
+    _checks.function("check", check)
+
+    @functools.wraps(check)
+    def answer(*args, show_answer=False, **kwargs):
+        _depth[0] += 1
         try:
-            return check(*args, **kwargs)
-        except (ValueError, TypeError) as exc:
-            return wrong(f"{_text(exc).rstrip('.') or type(exc).__name__}.")
-        except Exception as exc:  # a checker must answer, never stop the notebook with a traceback
-            return wrong(f"this could not be checked ({type(exc).__name__}: {_text(exc)}).")
+            feedback = check(*args, **kwargs)
+        finally:
+            _depth[0] -= 1
+        if _depth[0]:  # called by another checker: the outer one decides what to show
+            return feedback
+        return _with_answer(feedback, _question(check, args, kwargs), show_answer is True)
 
     return answer
+
+
+def _run_check(check, args, kwargs):
+    try:
+        return check(*args, **kwargs)
+    except (ValueError, TypeError) as exc:
+        return wrong(f"{_text(exc).rstrip('.') or type(exc).__name__}.")
+    except Exception as exc:  # a checker must answer, never stop the notebook with a traceback
+        return wrong(f"this could not be checked ({type(exc).__name__}: {_text(exc)}).")
+
+
+def _question(check, args, kwargs):
+    """What identifies one question: the checker and every argument except the answer."""
+    return (check.__qualname__, brief(args[1:], 200), brief(sorted(kwargs.items()), 200))
+
+
+def _with_answer(feedback, question, asked):
+    if feedback.state == CORRECT:
+        return Feedback(CORRECT, feedback.message)
+    if feedback.state == WRONG:
+        _tries[question] = _tries.get(question, 0) + 1
+    if not feedback.answer:
+        return Feedback(feedback.state, feedback.message)
+    tries = _tries.get(question, 0)
+    if asked or tries >= TRIES_BEFORE_ANSWER:
+        text = f"{feedback.message} The answer: {feedback.answer}".strip()
+    elif feedback.state == WRONG:
+        left = TRIES_BEFORE_ANSWER - tries
+        text = (
+            f"{feedback.message} (The expected answer appears after {left} more "
+            f"tr{'y' if left == 1 else 'ies'}, or at once with show_answer=True.)"
+        )
+    else:
+        text = feedback.message
+    return Feedback(feedback.state, text)
 
 
 def brief(value, limit=80):
@@ -140,17 +209,40 @@ def fmt(value):
 def check_value(answer, expected, *, name="your answer", rtol=1e-6, atol=1e-9, hint=""):
     """Compare a number (or array) with the expected one."""
     rtol, atol = _checks.fraction("rtol", rtol, high_open=False), _checks.non_negative("atol", atol)
+    want = np.asarray(expected, dtype=float)
     if is_placeholder(answer):
-        return not_attempted()
+        return not_attempted(answer=f"{fmt(want)}.")
     got = as_numbers(answer)
     if got is None:
         return wrong(f"{name} should be a number, got {brief(answer)}.")
-    want = np.asarray(expected, dtype=float)
     if got.shape != want.shape:
         return wrong(f"{name} should have shape {want.shape}, got {got.shape}.")
     if np.allclose(got, want, rtol=rtol, atol=atol, equal_nan=True):
         return correct(f"{name} = {fmt(got)}.")
-    return wrong(f"{name} is {fmt(got)}; expected {fmt(want)}. {hint}".strip())
+    return wrong(f"{name} {_direction(got, want, rtol, atol)}. {hint}".strip(), f"{fmt(want)}.")
+
+
+def _direction(got, want, rtol, atol):
+    """Which way ``got`` is off from ``want``: "is 1.5, too high (about 1.5 times the right
+    value)", naming the first entry that is off in an array."""
+    with np.errstate(all="ignore"):
+        off = ~np.isclose(got, want, rtol=rtol, atol=atol, equal_nan=True)
+        i = np.unravel_index(int(np.argmax(off)), want.shape) if want.shape else ()
+        where = f" at index {i if len(i) > 1 else i[0]}" if want.shape else ""
+        return f"is {fmt(got)}: {way(got[i], want[i])}{where}"
+
+
+def way(got, want):
+    """"too high" or "too low", "slightly" within 10%, "much" beyond a factor 2; never the value
+    (a ratio would give it away)."""
+    with np.errstate(all="ignore"):
+        if np.isnan(got) or np.isnan(want):
+            return "not a number" if np.isnan(got) else "should not be a number here"
+        word = "too high" if got > want else "too low"
+        ratio = got / want if want and np.sign(got) == np.sign(want) else None
+        if ratio is None or not 0.5 <= ratio <= 2:
+            return f"much {word}"
+        return f"slightly {word}" if 0.9 <= ratio <= 1.1 else word
 
 
 @checker
@@ -173,7 +265,13 @@ def check_sequence(answer, expected, *, what="step", rtol=1e-6, atol=1e-9, hint=
     if close.all():
         return correct(f"all {len(want)} values match.")
     i = int(np.argmin(close))
-    return wrong(f"at {what} {i} expected {fmt(want[i])}, got {fmt(got[i])}. {hint}".strip())
+    entry_off = ~np.isclose(got[i], want[i], rtol=rtol, atol=atol, equal_nan=True)
+    j = int(np.argmax(np.ravel(entry_off)))  # the first entry off, if each value is an array
+    off = way(np.ravel(got[i])[j], np.ravel(want[i])[j])
+    return wrong(
+        f"at {what} {i} your value {fmt(got[i])} is {off}. {hint}".strip(),
+        f"{fmt(want[i])} at {what} {i}.",
+    )
 
 
 def call_learner(fn, *args, **kwargs):

@@ -20,6 +20,7 @@ from lrcourse.exercises import (
     fmt,
     is_placeholder,
     not_attempted,
+    way,
     wrong,
 )
 
@@ -38,7 +39,8 @@ def check_gd_step(gd_step):
         if not _close(got, want):
             return wrong(
                 f"at step {step} (x = {fmt(x)}, gradient {fmt(g)}, learning rate {lr}) "
-                f"expected {fmt(want)}, got {fmt(got)}. {_diagnose(got, x, g, lr)}".strip()
+                f"your step gave {fmt(got)}. {_diagnose(got, x, g, lr)}".strip(),
+                f"x = {fmt(want)} after that step.",
             )
         x = want
     point, grad = np.array([1.0, -2.0]), np.array([0.5, 4.0])
@@ -47,9 +49,9 @@ def check_gd_step(gd_step):
         return problem
     if not _close(got, point - lr * grad):
         return wrong(
-            f"on the 2-D point {fmt(point)} with gradient {fmt(grad)} expected "
-            f"{fmt(point - lr * grad)}, got {fmt(got)}: use array arithmetic, no loops "
-            "over coordinates needed."
+            f"on the 2-D point {fmt(point)} with gradient {fmt(grad)} your step gave "
+            f"{fmt(got)}: use array arithmetic, no loops over coordinates needed.",
+            f"{fmt(point - lr * grad)}.",
         )
     return correct("five steps downhill on a parabola and one on a 2-D bowl all match.")
 
@@ -75,6 +77,8 @@ def _diagnose(got, x, g, lr):
         return "The learning rate is missing: the stride is learning_rate times the gradient."
     if _close(got, -lr * g):
         return "That is the step itself; add it to the current position."
+    if as_numbers(got) is not None and as_numbers(got).size == 1:
+        return f"The new x is {way(float(as_numbers(got).reshape(())), x - lr * g)}."
     return ""
 
 
@@ -139,12 +143,15 @@ def check_classify(classify):
             return problem
         if not (isinstance(got, str) and got == want):
             hint = ""
+            if not isinstance(got, str):
+                hint = " Return one of 'minimum', 'maximum' or 'saddle' (a string)."
             if isinstance(got, str) and got.strip().lower() == want:
                 hint = " Write the word exactly: lower case, no spaces."
             elif want == "saddle" and np.all(np.diag(hessian) > 0):
                 hint = " The diagonal is positive, but look at the eigenvalues, not the diagonal."
             shown = repr(got) if isinstance(got, str) else brief(got)
-            return wrong(f"for the Hessian {fmt(hessian)} expected {want!r}, got {shown}.{hint}")
+            said = f"for the Hessian {fmt(hessian)} your function said {shown}.{hint}"
+            return wrong(said, f"{want!r}.")
     return correct(f"all {len(HESSIANS)} Hessians classified.")
 
 
@@ -192,6 +199,7 @@ def check_escape_steps(answer, offset=1e-6, learning_rate=0.1, radius=1.0):
             f"so it takes log({radius:g}/{offset:g}) / log({1 + 2 * learning_rate:g})."
         )
     return wrong(
-        f"you said {fmt(got)} steps; counting them gives {want}. Each step multiplies y "
-        f"by (1 + 2 * learning_rate)."
+        f"{fmt(got)} steps is {way(got, want)}. Each step multiplies y by "
+        "(1 + 2 * learning_rate): how many factors carry it from the offset past the radius?",
+        f"{want} steps.",
     )

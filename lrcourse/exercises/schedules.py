@@ -30,6 +30,8 @@ from lrcourse.exercises import (
     fmt,
     is_placeholder,
     not_attempted,
+    reveals,
+    way,
     wrong,
 )
 from lrcourse.plateau import replay_plateau
@@ -45,6 +47,7 @@ __all__ = [
 MAX_CALLS = 10_000  # the most steps (or epochs) a checker asks the learner's function about
 
 
+@reveals
 def check_step_decay(fn, initial_learning_rate=0.1, drop=0.5, steps_per_drop=10, epochs=40):
     """``fn(epoch)`` should return ``lr0 * drop ** floor(epoch / steps_per_drop)``.
 
@@ -73,6 +76,7 @@ def check_step_decay(fn, initial_learning_rate=0.1, drop=0.5, steps_per_drop=10,
     return _check_schedule(fn, reference, epochs, bugs, what="epoch")
 
 
+@reveals
 def check_warmup_cosine(
     fn, peak=0.1, warmup_steps=10, decay_steps=40, alpha=0.0, start=0.0, steps=None
 ):
@@ -113,6 +117,7 @@ def check_warmup_cosine(
     return _check_schedule(fn, reference, steps, bugs, what="step")
 
 
+@reveals
 def check_cyclical(
     fn, base_learning_rate=1e-3, max_learning_rate=6e-3, step_size=20, mode="triangular", steps=None
 ):
@@ -143,6 +148,7 @@ def check_cyclical(
     return _check_schedule(fn, reference, steps, bugs, what="step")
 
 
+@reveals
 def check_time_based_replacement(
     schedule, learning_rate=0.01, decay=1e-3, steps_per_epoch=50, steps=None
 ):
@@ -173,6 +179,7 @@ def check_time_based_replacement(
     return _check_schedule(schedule, reference, steps, bugs, what="step")
 
 
+@reveals
 def check_plateau_reductions(answer, losses, learning_rate=0.1, **plateau_args):
     """``answer``: the 0-based epochs at whose end ReduceLROnPlateau cuts the rate on ``losses``.
 
@@ -252,7 +259,10 @@ def _check_schedule(fn, reference, steps, bugs, *, what):
             got, values, rtol=rtol, atol=atol
         ):
             i = int(np.argmax(~np.isclose(got, want, rtol=rtol, atol=atol)))
-            return wrong(f"at {what} {i} expected {fmt(want[i])}, got {fmt(got[i])}: {hint}")
+            return wrong(
+                f"at {what} {i} your value {fmt(got[i])} is {way(got[i], want[i])}: {hint}",
+                f"{fmt(want[i])} at {what} {i}.",
+            )
     return check_sequence(got, want, what=what, rtol=rtol, atol=atol)
 
 

@@ -1,0 +1,276 @@
+"""One way to state a result: compare methods with a baseline over the same seeds.
+
+Every ranking in the course goes through :func:`compare`. Each method is run on the same seeds as
+the baseline (same initial weights, same batch order), so the fair measure is the *paired*
+difference, method minus baseline, seed by seed. :func:`compare` reports its mean and a 95%
+interval (Student's t over the seeds) and one verdict in fixed words:
+
+- ``"better"``: the whole interval lies on the good side of zero;
+- ``"worse"``: the whole interval lies on the bad side;
+- ``"no difference detected at this number of seeds"``: the interval holds zero. This is not
+  "the same": more seeds might separate them.
+
+When several methods are compared with one baseline, each interval is widened (Bonferroni: level
+``1 - 0.05 / m`` for ``m`` methods) so that the 95% holds for all of them at once. A method whose
+run diverged on some seed gets the verdict ``"diverged on k of n seeds"`` and no interval.
+:func:`best_constant` picks the baseline from a sweep, and refuses a sweep too coarse to trust.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from dataclasses import dataclass
+
+import numpy as np
+
+from lrcourse import _checks
+
+BETTER, WORSE = "better", "worse"
+NO_DIFFERENCE = "no difference detected at this number of seeds"
+MIN_SEEDS = 5  # the course ranks methods over at least five seeds
+MAX_METHODS = 100
+MAX_RATIO = 2.0  # neighbouring rates of a sweep fine enough to trust differ by at most x2
+
+__all__ = [
+    "BETTER",
+    "MIN_SEEDS",
+    "NO_DIFFERENCE",
+    "WORSE",
+    "Comparison",
+    "Row",
+    "best_constant",
+    "compare",
+]
+
+
+@dataclass(frozen=True)
+class Row:
+    """One method against the baseline: means over seeds, the paired difference (method minus
+    baseline) with its interval, the seeds on which the method did better, and the verdict."""
+
+    name: str
+    mean: float
+    difference: float
+    low: float
+    high: float
+    wins: int
+    verdict: str
+
+    @property
+    def diverged(self):
+        return self.verdict.startswith("diverged")
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """The result of :func:`compare`; print it for a table, or read :attr:`rows`."""
+
+    baseline: str
+    baseline_mean: float
+    rows: tuple
+    n_seeds: int
+    level: float  # the confidence level of each interval, after the correction
+    metric: str
+    lower_is_better: bool
+
+    def verdict(self, name):
+        """The verdict of method ``name`` (one of the fixed words)."""
+        return self.row(name).verdict
+
+    def row(self, name):
+        names = [row.name for row in self.rows]
+        _checks.choice("name", name, names)
+        return self.rows[names.index(name)]
+
+    def names(self, verdict):
+        """The methods with ``verdict`` ("better", "worse" or the no-difference words)."""
+        _checks.choice("verdict", verdict, (BETTER, WORSE, NO_DIFFERENCE))
+        return [row.name for row in self.rows if row.verdict == verdict]
+
+    def table(self):
+        goal = "lower" if self.lower_is_better else "higher"
+        width = max(len(self.baseline), *(len(row.name) for row in self.rows), 8)
+        several = len(self.rows) > 1
+        lines = [
+            f"{self.metric} ({goal} is better) over {self.n_seeds} seeds, paired with the "
+            f"baseline {self.baseline!r} (mean {self.baseline_mean:.4g}); "
+            f"{self.level:.1%} intervals" + (" (corrected for several methods)" * several),
+            f"{'method':<{width}}  {'mean':>8}  {'difference':>10}  {'interval':>21}  "
+            f"{'wins':>5}  verdict",
+        ]
+        for row in self.rows:
+            if row.diverged:
+                interval, diff, mean = "", "", ""
+            else:
+                interval = f"[{row.low:+.4f}, {row.high:+.4f}]"
+                diff, mean = f"{row.difference:+.4f}", f"{row.mean:.4f}"
+            lines.append(
+                f"{row.name:<{width}}  {mean:>8}  {diff:>10}  {interval:>21}  "
+                f"{row.wins:>2}/{self.n_seeds:<2}  {row.verdict}"
+            )
+        return "\n".join(lines)
+
+    def __str__(self):
+        return self.table()
+
+    __repr__ = __str__
+
+    def plot(self, ax=None):
+        """The intervals as horizontal bars around zero (a forest plot); returns the axes."""
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            _, ax = plt.subplots(figsize=(6.4, 0.45 * len(self.rows) + 1.4))
+        colours = {BETTER: "#009E73", WORSE: "#D55E00", NO_DIFFERENCE: "#666666"}
+        shown = [row for row in self.rows if not row.diverged]
+        for i, row in enumerate(shown):
+            colour = colours[row.verdict]
+            ax.plot([row.low, row.high], [i, i], color=colour, linewidth=3)
+            ax.plot(row.difference, i, "o", color=colour)
+        ax.axvline(0, color="black", linewidth=1)
+        ax.set_yticks(range(len(shown)), [row.name for row in shown])
+        ax.invert_yaxis()
+        side = "left" if self.lower_is_better else "right"
+        ax.set_xlabel(f"{self.metric}: method - {self.baseline!r} (better to the {side})")
+        return ax
+
+
+def compare(scores, baseline, *, lower_is_better=True, metric="score", confidence=0.95):
+    """Compare every method of ``scores`` with ``baseline`` over the same seeds.
+
+    scores: a dict name -> one number per seed, the seeds in the same order for every method (at
+    least :data:`MIN_SEEDS` = 5 seeds); a non-finite number marks a diverged run.
+    baseline: the name of the baseline in ``scores`` (the best constant rate, see
+    :func:`best_constant`); every other name is compared with it.
+    lower_is_better: True for a loss, False for an accuracy. metric: its name for the table.
+    confidence: the level the intervals hold for all methods together (0.95).
+    """
+    rows, names = _scores(scores)
+    _checks.choice("baseline", baseline, names)
+    lower_is_better = _checks.flag("lower_is_better", lower_is_better)
+    if not isinstance(metric, str) or not metric:
+        raise ValueError(f"metric must be a non-empty string, got {_checks._brief(metric)}")
+    confidence = _checks.number("confidence", confidence, low=0.5, high=1, high_open=True)
+    if len(names) < 2:
+        raise ValueError("scores must hold the baseline and at least one method to compare")
+    base = rows[names.index(baseline)]
+    if not np.all(np.isfinite(base)):
+        bad = int(np.sum(~np.isfinite(base)))
+        raise ValueError(
+            f"baseline {baseline!r} diverged on {bad} of {len(base)} seeds: compare with a "
+            "baseline that trains on every seed"
+        )
+    others = [(name, row) for name, row in zip(names, rows, strict=True) if name != baseline]
+    level = 1 - (1 - confidence) / len(others)
+    n = len(base)
+    t = _t_quantile(1 - (1 - level) / 2, n - 1)
+    sign = 1.0 if lower_is_better else -1.0
+    results = []
+    for name, row in others:
+        finite = np.isfinite(row)
+        if not finite.all():
+            results.append(
+                Row(name, math.nan, math.nan, math.nan, math.nan, 0,
+                    f"diverged on {int(np.sum(~finite))} of {n} seeds")
+            )
+            continue
+        difference = row - base
+        mean = float(np.mean(difference))
+        half = t * float(np.std(difference, ddof=1)) / math.sqrt(n)
+        low, high = mean - half, mean + half
+        good_side = high < 0 if lower_is_better else low > 0
+        bad_side = low > 0 if lower_is_better else high < 0
+        verdict = BETTER if good_side else WORSE if bad_side else NO_DIFFERENCE
+        wins = int(np.sum(sign * difference < 0))
+        results.append(Row(name, float(np.mean(row)), mean, low, high, wins, verdict))
+    return Comparison(
+        baseline, float(np.mean(base)), tuple(results), n, level, metric, lower_is_better
+    )
+
+
+def best_constant(scores, *, lower_is_better=True):
+    """The learning rate with the best mean score in a sweep of constant rates.
+
+    scores: a dict learning rate (a number > 0) -> one score per seed (at least five seeds, the
+    same for every rate). The sweep must be fine enough to trust: at least three rates,
+    neighbours at most x2 apart, and the best not at either end (else the optimum may lie
+    outside); otherwise a ValueError says how to extend it. A rate that diverged on any seed
+    cannot be the best.
+    """
+    lower_is_better = _checks.flag("lower_is_better", lower_is_better)
+    if not isinstance(scores, dict):
+        raise ValueError(f"scores must be a dict rate -> scores, got {_checks._brief(scores)}")
+    for rate in scores:
+        if isinstance(rate, bool) or not isinstance(rate, numbers.Real) or not rate > 0:
+            raise ValueError(f"scores keys must be learning rates > 0, got {rate!r}")
+        if not math.isfinite(rate):
+            raise ValueError(f"scores keys must be finite learning rates, got {rate!r}")
+    rows, _ = _scores({str(rate): value for rate, value in scores.items()})
+    rates = np.array(sorted(scores), dtype=float)
+    if len(rates) < 3:
+        raise ValueError(f"scores must hold at least 3 learning rates, got {len(rates)}")
+    ratios = rates[1:] / rates[:-1]
+    if ratios.max() > MAX_RATIO * (1 + 1e-9):
+        i = int(np.argmax(ratios))
+        raise ValueError(
+            f"scores must come from a sweep with neighbouring rates at most x{MAX_RATIO:g} apart; "
+            f"{rates[i]:g} and {rates[i + 1]:g} are x{ratios[i]:.3g} apart: add rates between them"
+        )
+    by_rate = dict(zip(scores, rows, strict=True))
+    sign = 1.0 if lower_is_better else -1.0
+    finite = {r: np.all(np.isfinite(row)) for r, row in by_rate.items()}
+    means = np.array([sign * np.mean(by_rate[r]) if finite[r] else np.inf for r in sorted(scores)])
+    if not np.isfinite(means).any():
+        raise ValueError("scores: every learning rate diverged on some seed; sweep lower rates")
+    best = int(np.argmin(means))
+    if best in (0, len(rates) - 1):
+        end = "lowest" if best == 0 else "highest"
+        raise ValueError(
+            f"scores: the best rate {rates[best]:g} is the {end} of the sweep, so the optimum may "
+            "lie outside it: extend the sweep past it"
+        )
+    return sorted(scores)[best]
+
+
+def _scores(scores):
+    """(rows, names): every method's scores as a float array, all of the same length >= 5."""
+    if not isinstance(scores, dict):
+        raise ValueError(
+            f"scores must be a dict name -> one score per seed, got {_checks._brief(scores)}"
+        )
+    if len(scores) > MAX_METHODS:
+        raise ValueError(f"scores must hold at most {MAX_METHODS} methods, got {len(scores)}")
+    names, rows = [], []
+    for name, values in scores.items():
+        if not isinstance(name, str):
+            raise ValueError(f"scores keys must be method names (strings), got {name!r}")
+        try:
+            row = _checks.numeric(f"scores[{name!r}]", values, finite=False)
+        except TypeError as exc:
+            raise ValueError(str(exc)) from None
+        if row.ndim != 1:
+            raise ValueError(f"scores[{name!r}] must be one number per seed, got shape {row.shape}")
+        names.append(name)
+        rows.append(row.astype(float))
+    lengths = {len(row) for row in rows}
+    if len(lengths) > 1:
+        raise ValueError(
+            "scores must hold the same number of seeds for every method (paired runs), got "
+            + ", ".join(f"{name}: {len(row)}" for name, row in zip(names, rows, strict=True))
+        )
+    if rows and len(rows[0]) < MIN_SEEDS:
+        raise ValueError(
+            f"scores must hold at least {MIN_SEEDS} seeds per method (the course ranks methods "
+            f"over five seeds or more), got {len(rows[0])}"
+        )
+    if rows and len(rows[0]) > _checks.MAX_STEPS:
+        raise ValueError(f"scores must hold at most {_checks.MAX_STEPS:,} seeds per method")
+    return rows, names
+
+
+def _t_quantile(p, df):
+    """Student's t quantile (scipy, imported only when a comparison is made)."""
+    from scipy import stats
+
+    return float(stats.t.ppf(p, df))
