@@ -99,3 +99,23 @@ def test_schedule_explorer_slider_drag_triggers_the_same_redraw():
     explorer.controls["decay_rate"].value = 0.9  # what the browser does
     assert explorer.status != before
     assert explorer.lr_line.get_data()[1][-1] == pytest.approx(0.1 * 0.9 ** (299 / 100))
+
+
+def test_the_default_baseline_is_the_best_constant_of_a_fine_five_seed_sweep():
+    from lrcourse.descent import noisy_descent
+    from lrcourse.evidence import best_constant
+    from lrcourse.landscapes import bowl
+    from lrcourse.ui.widgets import TOY_BEST_CONSTANT, ScheduleExplorer
+
+    explorer = ScheduleExplorer(
+        lambda rate: schedules.Constant(rate), {"rate": slider("r", 0.01, 0.001, 0.1, 0.001)}
+    )
+    assert explorer.baseline_loss is not None
+    grid = TOY_BEST_CONSTANT * 1.5 ** np.arange(-3, 4)
+
+    def final(rate, seed):
+        losses, _ = noisy_descent(bowl(10.0), [2.5, 1.5], np.full(400, rate), noise=2.0, seed=seed)
+        return losses[-40:].mean()
+
+    scores = {float(rate): [final(rate, seed) for seed in range(5)] for rate in grid}
+    assert best_constant(scores) == pytest.approx(TOY_BEST_CONSTANT)
