@@ -13,6 +13,7 @@ import csv
 import gzip
 import hashlib
 import io
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -144,20 +145,22 @@ def read_table(name, folder=None):
     """
     _checks.choice("name", name, tuple(BUNDLED))
     filename, digest = BUNDLED[name]
-    folder = FOLDER if folder is None else Path(folder)
-    path = folder / filename
+    if folder is not None and not isinstance(folder, str | os.PathLike):
+        raise ValueError(f"folder must be a path or None, got {_checks._brief(folder)}")
+    # the argument a broken file points to: the package's file, or the learner's folder
+    where = f"name {name!r}" if folder is None else f"folder {str(folder)!r}"
+    fix = "reinstall the package" if folder is None else f"put the package's {filename} there"
+    path = (FOLDER if folder is None else Path(folder)) / filename
     try:
         text = gzip.decompress(path.read_bytes())
     except FileNotFoundError:
-        raise ValueError(
-            f"name {name!r}: the file {path} is missing; reinstall the package"
-        ) from None
+        raise ValueError(f"{where}: the file {path} is missing; {fix}") from None
     except (OSError, EOFError) as exc:
-        raise ValueError(f"name {name!r}: the file {path} is damaged ({exc}); reinstall") from None
+        raise ValueError(f"{where}: the file {path} is damaged ({exc}); {fix}") from None
     if hashlib.sha256(text).hexdigest() != digest:
         raise ValueError(
-            f"name {name!r}: the file {path} does not match its checksum (damaged or changed); "
-            "reinstall the package"
+            f"{where}: the file {path} does not match its checksum (damaged or "
+            f"changed); {fix}"
         )
     rows = list(csv.reader(io.StringIO(text.decode("utf-8"))))
     return rows[0], rows[1:]

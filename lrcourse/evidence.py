@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -57,6 +58,27 @@ class Row:
     wins: int
     verdict: str
 
+    def __post_init__(self):
+        _text("name", self.name)
+        diverged = isinstance(self.verdict, str) and bool(_DIVERGED.fullmatch(self.verdict))
+        if not diverged and not (
+            isinstance(self.verdict, str) and self.verdict in (BETTER, WORSE, NO_DIFFERENCE)
+        ):
+            raise ValueError(
+                f"verdict must be {BETTER!r}, {WORSE!r}, {NO_DIFFERENCE!r} or 'diverged on k of n "
+                f"seeds', got {_checks._brief(self.verdict)}"
+            )
+        for field in ("mean", "difference", "low", "high"):
+            value = getattr(self, field)
+            if not (diverged and isinstance(value, float) and math.isnan(value)):
+                _checks.number(field, value)  # finite, unless the method diverged (then nan)
+        if not diverged and not self.low <= self.difference <= self.high:
+            raise ValueError(
+                f"low, difference and high must be in order, got {self.low}, {self.difference}, "
+                f"{self.high}"
+            )
+        _checks.count("wins", self.wins, minimum=0)
+
     @property
     def diverged(self):
         return self.verdict.startswith("diverged")
@@ -73,6 +95,16 @@ class Comparison:
     level: float  # the confidence level of each interval, after the correction
     metric: str
     lower_is_better: bool
+
+    def __post_init__(self):
+        _text("baseline", self.baseline)
+        _text("metric", self.metric)
+        _checks.number("baseline_mean", self.baseline_mean)
+        if not isinstance(self.rows, tuple) or not all(isinstance(r, Row) for r in self.rows):
+            raise ValueError(f"rows must be a tuple of Row, got {_checks._brief(self.rows)}")
+        _checks.count("n_seeds", self.n_seeds, minimum=MIN_SEEDS)
+        _checks.number("level", self.level, low=0, high=1, low_open=True, high_open=True)
+        _checks.flag("lower_is_better", self.lower_is_better)
 
     def verdict(self, name):
         """The verdict of method ``name`` (one of the fixed words)."""
@@ -119,7 +151,10 @@ class Comparison:
     def plot(self, ax=None):
         """The intervals as horizontal bars around zero (a forest plot); returns the axes."""
         import matplotlib.pyplot as plt
+        from matplotlib.axes import Axes
 
+        if ax is not None and not isinstance(ax, Axes):
+            raise ValueError(f"ax must be matplotlib axes or None, got {_checks._brief(ax)}")
         if ax is None:
             _, ax = plt.subplots(figsize=(6.4, 0.45 * len(self.rows) + 1.4))
         colours = {BETTER: "#009E73", WORSE: "#D55E00", NO_DIFFERENCE: "#666666"}
@@ -147,13 +182,13 @@ def compare(scores, baseline, *, lower_is_better=True, metric="score", confidenc
     confidence: the level the intervals hold for all methods together (0.95).
     """
     rows, names = _scores(scores)
+    if len(names) < 2:
+        raise ValueError("scores must hold the baseline and at least one method to compare")
     _checks.choice("baseline", baseline, names)
     lower_is_better = _checks.flag("lower_is_better", lower_is_better)
     if not isinstance(metric, str) or not metric:
         raise ValueError(f"metric must be a non-empty string, got {_checks._brief(metric)}")
     confidence = _checks.number("confidence", confidence, low=0.5, high=1, high_open=True)
-    if len(names) < 2:
-        raise ValueError("scores must hold the baseline and at least one method to compare")
     base = rows[names.index(baseline)]
     if not np.all(np.isfinite(base)):
         bad = int(np.sum(~np.isfinite(base)))
@@ -231,6 +266,14 @@ def best_constant(scores, *, lower_is_better=True):
             "lie outside it: extend the sweep past it"
         )
     return sorted(scores)[best]
+
+
+_DIVERGED = re.compile(r"diverged on \d+ of \d+ seeds")
+
+
+def _text(name, value):
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"{name} must be a non-empty string, got {_checks._brief(value)}")
 
 
 def _scores(scores):

@@ -19,7 +19,7 @@ import ipywidgets as widgets
 import numpy as np
 from matplotlib.figure import Figure
 
-from lrcourse import data, exercises, schedules
+from lrcourse import data, evidence, exercises, schedules
 from lrcourse import landscapes as L
 from lrcourse import optimizers as O
 from lrcourse import race as R
@@ -143,6 +143,10 @@ def axes():
 
 # ---------------------------------------------------------------- instances whose methods run
 
+SEED_SCORES = {"base": [0.50, 0.52, 0.49, 0.51, 0.50], "m": [0.45, 0.50, 0.46, 0.47, 0.49]}
+COMPARISON = evidence.compare(SEED_SCORES, "base")
+SWEEP = {0.1: [0.5, 0.52, 0.49, 0.51, 0.5], 0.15: [0.4, 0.42, 0.41, 0.4, 0.43], 0.22: [0.45] * 5}
+
 INSTANCES = {
     "lrcourse.data.Dataset": lambda: TINY,
     "lrcourse.descent.Trajectory": lambda: RUN,
@@ -161,6 +165,7 @@ INSTANCES = {
         3,
         {k: np.ones((2, 2, 2)) for k in ("loss", "val_loss", "accuracy", "val_accuracy")},
     ),
+    "lrcourse.evidence.Comparison": lambda: COMPARISON,
     "lrcourse.keras.training.Run": lambda: T.Run(
         {"loss": np.array([1.0, 0.5]), "val_loss": np.array([1.1, 0.6])}, np.ones(6), np.ones(6)
     ),
@@ -383,6 +388,48 @@ EXAMPLES = {
         }
     ),
     "lrcourse.data.Dataset.steps_per_epoch": Example({"batch_size": 8}, result=whole_number),
+    "lrcourse.data.read_table": Example({"name": "wine_quality", "folder": None}),
+    # ------------------------------------------------------------ evidence
+    "lrcourse.evidence.compare": Example(
+        lambda: {
+            "scores": dict(SEED_SCORES),
+            "baseline": "base",
+            "lower_is_better": True,
+            "metric": "val_loss",
+            "confidence": 0.95,
+        },
+        ok={"metric": {"text", "'False'"}},  # any name of the score
+    ),
+    "lrcourse.evidence.best_constant": Example(
+        lambda: {"scores": dict(SWEEP), "lower_is_better": True}
+    ),
+    "lrcourse.evidence.Comparison": Example(
+        lambda: {
+            "baseline": "base",
+            "baseline_mean": 0.5,
+            "rows": COMPARISON.rows,
+            "n_seeds": 5,
+            "level": 0.95,
+            "metric": "val_loss",
+            "lower_is_better": True,
+        },
+        ok={"baseline": {"text", "'False'"}, "metric": {"text", "'False'"}},  # any names
+    ),
+    "lrcourse.evidence.Comparison.verdict": Example({"name": "m"}, result=text),
+    "lrcourse.evidence.Comparison.row": Example({"name": "m"}),
+    "lrcourse.evidence.Comparison.names": Example({"verdict": "better"}),
+    "lrcourse.evidence.Comparison.plot": Example(lambda _: {"ax": axes()}),
+    "lrcourse.evidence.Row": Example(
+        {
+            "name": "m",
+            "mean": 0.47,
+            "difference": -0.03,
+            "low": -0.05,
+            "high": -0.01,
+            "wins": 5,
+            "verdict": "better",
+        }
+    ),
     # ------------------------------------------------------------ landscapes
     "lrcourse.landscapes.Landscape": Example(
         _landscape_fields, ok={"hessian": {"None", "raising callable"}}
@@ -605,6 +652,7 @@ EXAMPLES = {
         {"value": 0.5, "limit": 20}, ok={"value": "*"}, result=text
     ),
     "lrcourse.exercises.checker": Example({"check": lambda answer: exercises.correct()}),
+    "lrcourse.exercises.reveals": Example({"check": lambda answer: exercises.correct()}),
     "lrcourse.exercises.call_learner": Example(
         {"fn": lambda *a, **k: 1.0}, answer="fn", feedback=False, ok={"fn": "*"}
     ),
@@ -848,6 +896,11 @@ EXAMPLES = {
             "validation_freq": 1,
         },
         skip={"epochs": {"None"}},  # the default: the whole 20-epoch reference run
+        seconds=KERAS,
+    ),
+    "lrcourse.keras.training.reference_race": Example(
+        {"learning_rates": {"a": 0.1}, "seeds": (0,), "epochs": 1},
+        skip={"epochs": {"None"}, "seeds": {"None"}},  # the defaults: the whole reference race
         seconds=KERAS,
     ),
     "lrcourse.keras.training.race_on_data": Example(

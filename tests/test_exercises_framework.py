@@ -281,8 +281,8 @@ def test_a_checker_calling_another_counts_one_try():
 
 
 def test_direction_words():
-    from lrcourse.exercises import way
+    from lrcourse.exercises import _way
 
-    assert way(1.05, 1.0) == "slightly too high" and way(0.95, 1.0) == "slightly too low"
-    assert way(1.5, 1.0) == "too high" and way(3.0, 1.0) == "much too high"
-    assert way(-1.0, 1.0) == "much too low" and way(float("nan"), 1.0) == "not a number"
+    assert _way(1.05, 1.0) == "slightly too high" and _way(0.95, 1.0) == "slightly too low"
+    assert _way(1.5, 1.0) == "too high" and _way(3.0, 1.0) == "much too high"
+    assert _way(-1.0, 1.0) == "much too low" and _way(float("nan"), 1.0) == "not a number"

@@ -212,6 +212,7 @@ def test_plateau_placeholder_and_garbage():
 # ------------------------------------------------------------------ every checker: the edge cases
 
 CHECKERS = [
+    ex.check_warmup_stable_decay,
     ex.check_step_decay,
     ex.check_warmup_cosine,
     ex.check_cyclical,
@@ -338,3 +339,373 @@ def test_settings_where_a_classic_mistake_cannot_happen_still_check():
 
     assert ex.check_warmup_cosine(one_step_warmup, warmup_steps=1).correct
     assert ex.check_time_based_replacement(lambda t: 0.01 / (1 + 2 * t), decay=2.0).correct
+
+
+# ------------------------------------------------------------ half-life to ExponentialDecay (12)
+
+
+def decay_arguments(half_life_epochs, steps_per_epoch):
+    return half_life_epochs * steps_per_epoch, 0.5
+
+
+def test_decay_arguments_right_answer():
+    feedback = ex.check_decay_arguments(decay_arguments)
+    assert feedback.correct, feedback
+
+
+def test_decay_arguments_accepts_every_pair_on_the_same_curve():
+    def per_epoch_factor(half_life_epochs, steps_per_epoch):  # one factor per epoch of batches
+        return steps_per_epoch, 0.5 ** (1 / half_life_epochs)
+
+    def per_batch_factor(half_life_epochs, steps_per_epoch):
+        return 1, 0.5 ** (1 / (half_life_epochs * steps_per_epoch))
+
+    def from_decay_constant(half_life_epochs, steps_per_epoch):
+        k = math.log(2) / (half_life_epochs * steps_per_epoch)
+        return np.array([100.0, math.exp(-k * 100)])
+
+    for fn in (per_epoch_factor, per_batch_factor, from_decay_constant):
+        assert ex.check_decay_arguments(fn).correct, fn.__name__
+
+
+def halves_curve_after(decay_steps, decay_rate):
+    """The step at which ExponentialDecay(1, decay_steps, decay_rate) has halved."""
+    rates = S.ExponentialDecay(1.0, decay_steps, decay_rate)(np.arange(2000.0))
+    return int(np.argmax(rates <= 0.5 + 1e-12))
+
+
+@pytest.mark.parametrize(
+    "fn, phrase, halving_step",
+    [
+        (lambda h, n: (h, 0.5), "every half_life_epochs batches, not epochs", 5),
+        (lambda h, n: (h / n, 0.5), "you divided by steps_per_epoch", 1),
+        (lambda h, n: (h * n, math.log(2) / (h * n)), "decay constant", 16),
+        (lambda h, n: (h * n, 0.5 ** (1 / (h * n))), "factor of ONE batch", 12100),
+    ],
+)
+def test_decay_arguments_recognises_mistakes(fn, phrase, halving_step):
+    feedback = ex.check_decay_arguments(fn)
+    assert feedback.state == "not yet" and phrase in str(feedback), feedback
+    assert "110" not in str(feedback)  # the expected half-life (5 epochs x 22) is not given away
+    # the effect the message names: with (5, 22) the rate halves at this step, not at step 110
+    steps, rate = fn(5, 22)
+    if halving_step < 2000:
+        assert halves_curve_after(steps, rate) == halving_step
+
+
+def test_decay_arguments_gives_a_direction_and_the_answer_on_request():
+    slow = ex.check_decay_arguments(lambda h, n: (2 * h * n, 0.5))
+    assert "too high (the rate falls too slowly)" in str(slow) and "220 batches" in str(slow)
+    fast = ex.check_decay_arguments(lambda h, n: (h * n, 0.25), show_answer=True)
+    assert "too fast" in str(fast) and "decay_steps = half_life_epochs * steps_per_epoch = 110"
+    assert "= 110" in str(fast)
+
+
+def test_decay_arguments_growing_or_flat_rates():
+    assert "grows" in str(ex.check_decay_arguments(lambda h, n: (h * n, 2.0)))
+    assert "stays flat" in str(ex.check_decay_arguments(lambda h, n: (h * n, 1)))
+    assert "KEPT" in str(ex.check_decay_arguments(lambda h, n: (h * n, -0.5)))
+    assert "> 0" in str(ex.check_decay_arguments(lambda h, n: (0, 0.5)))
+
+
+@pytest.mark.parametrize(
+    "value", [None, 110, "110, 0.5", (110,), (110, 0.5, 1), {110: 0.5}, (110, "half"),
+              (float("nan"), 0.5), (110, 1j), Weird(), S.ExponentialDecay(1.0, 110, 0.5)],
+    ids=repr,
+)  # fmt: skip
+def test_decay_arguments_odd_returns_never_raise(value):
+    feedback = ex.check_decay_arguments(lambda h, n, v=value: v)
+    assert feedback.state == "not yet" and "two numbers" in str(feedback)
+
+
+def test_decay_arguments_placeholders_and_odd_answers():
+    def todo(half_life_epochs, steps_per_epoch):
+        raise NotImplementedError
+
+    for answer in (None, ..., todo):
+        assert ex.check_decay_arguments(answer).state == "not attempted"
+    for answer in (0.5, "decay", [110, 0.5], Weird(), lambda: (110, 0.5), lambda h: (h, 0.5)):
+        assert ex.check_decay_arguments(answer).state == "not yet"
+    assert "ZeroDivisionError" in str(ex.check_decay_arguments(lambda h, n: (1 / 0, 0.5)))
+
+
+# ------------------------------------------------------------------ warmup-stable-decay (16)
+
+
+def wsd(step, peak=0.1, warmup_steps=10, stable_steps=60, decay_steps=20):
+    if step < warmup_steps:
+        return peak * step / warmup_steps
+    progress = (step - warmup_steps - stable_steps) / decay_steps
+    return peak * min(1.0, max(0.0, 1 - progress))
+
+
+def wsd_unshifted(step):  # the decay measured from step 0
+    return wsd(step) if step < 70 else 0.1 * max(0.0, 1 - step / 20)
+
+
+def wsd_stable_from_zero(step):  # the stable stretch counted from step 0
+    return wsd(step, stable_steps=50)
+
+
+def wsd_one_late(step):
+    return wsd(step) if step < 70 else 0.1 * min(1.0, max(0.0, 1 - (step - 71) / 20))
+
+
+def wsd_unclamped(step):
+    return wsd(step) if step < 70 else 0.1 * (1 - (step - 70) / 20)
+
+
+def wsd_early_peak(step):  # the ramp divides by warmup_steps - 1
+    return 0.1 * step / 9 if step < 10 else wsd(step)
+
+
+def wsd_cosine(step):
+    if step < 70:
+        return wsd(step)
+    return 0.1 * 0.5 * (1 + math.cos(math.pi * min(step - 70, 20) / 20))
+
+
+def test_wsd_right_answer():
+    feedback = ex.check_warmup_stable_decay(wsd)
+    assert feedback.correct, feedback
+    assert ex.check_warmup_stable_decay(S.sequence(
+        [S.warmup(S.Constant(0.1), 10), S.PolynomialDecay(0.1, 20, end_learning_rate=0.0)], [70]
+    )).correct  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "fn, phrase, first_wrong_step",
+    [
+        (wsd_unshifted, "already down", 70),
+        (wsd_stable_from_zero, "warmup_steps too early", 61),
+        (wsd_one_late, "one step late", 71),
+        (wsd_unclamped, "below 0", 91),
+        (wsd_early_peak, "one step early", 1),
+        (wsd_cosine, "a cosine", 71),
+    ],
+)
+def test_wsd_recognises_mistakes_at_the_step_where_they_show(fn, phrase, first_wrong_step):
+    feedback = ex.check_warmup_stable_decay(fn)
+    assert feedback.state == "not yet" and phrase in str(feedback), feedback
+    assert f"at step {first_wrong_step} " in str(feedback)
+    values = np.array([fn(step) for step in range(100)])
+    right = np.array([wsd(step) for step in range(100)])
+    assert np.flatnonzero(~np.isclose(values, right))[0] == first_wrong_step
+
+
+def test_wsd_named_effects_hold():
+    assert wsd_unclamped(99) < 0  # "below 0"
+    assert wsd_early_peak(9) == pytest.approx(0.1) and wsd(9) < 0.1  # "one step early"
+    assert wsd_stable_from_zero(61) < 0.1 == wsd(61)  # "too early"
+
+
+def test_wsd_with_other_settings_and_no_warmup():
+    def mine(step):
+        return wsd(step, peak=0.3, warmup_steps=0, stable_steps=5, decay_steps=4)
+
+    assert ex.check_warmup_stable_decay(mine, 0.3, 0, 5, 4).correct
+    assert ex.check_warmup_stable_decay(mine).state == "not yet"
+
+
+# ------------------------------------------------------------------ a schedule that saves (16)
+
+keras = pytest.importorskip("keras")
+ops = keras.ops
+LRS = keras.optimizers.schedules.LearningRateSchedule
+
+
+class WSDBase(LRS):
+    def __init__(self, peak, warmup_steps, stable_steps, decay_steps):
+        self.peak, self.warmup_steps = peak, warmup_steps
+        self.stable_steps, self.decay_steps = stable_steps, decay_steps
+
+    def __call__(self, step):
+        step = ops.cast(step, "float32")
+        up = self.peak * step / max(self.warmup_steps, 1)
+        progress = (step - self.warmup_steps - self.stable_steps) / self.decay_steps
+        return ops.clip(ops.minimum(up, self.peak * (1 - progress)), 0.0, self.peak)
+
+    def get_config(self):
+        return {
+            "peak": self.peak,
+            "warmup_steps": self.warmup_steps,
+            "stable_steps": self.stable_steps,
+            "decay_steps": self.decay_steps,
+        }
+
+
+def registered(cls):
+    return keras.saving.register_keras_serializable(package="test_exercises")(cls)
+
+
+@registered
+class GoodWSD(WSDBase):
+    pass
+
+
+class UnregisteredWSD(WSDBase):
+    pass
+
+
+@registered
+class NoConfigWSD(LRS):
+    __init__, __call__ = WSDBase.__init__, WSDBase.__call__
+
+
+@registered
+class PartialConfigWSD(WSDBase):
+    def get_config(self):
+        return {"peak": self.peak}
+
+
+@registered
+class RenamedConfigWSD(WSDBase):
+    def get_config(self):
+        return {**super().get_config(), "warmup": self.warmup_steps}
+
+
+@registered
+class PythonIfWSD(WSDBase):
+    def __call__(self, step):
+        if step < self.warmup_steps:
+            return self.peak * ops.cast(step, "float32") / self.warmup_steps
+        return super().__call__(step)
+
+
+@registered
+class MathWSD(WSDBase):
+    def __call__(self, step):
+        return super().__call__(step) * math.cos(step * 0)
+
+
+@registered
+class NumpyWSD(WSDBase):
+    def __call__(self, step):
+        return super().__call__(step) * np.cos(step * 0)
+
+
+@registered
+class UncastWSD(WSDBase):
+    def __call__(self, step):
+        return ops.minimum(self.peak * step / self.warmup_steps, self.peak)
+
+
+@registered
+class DoubledOnLoadWSD(WSDBase):  # get_config stores a value __init__ reads differently
+    def get_config(self):
+        return {**super().get_config(), "peak": 2 * self.peak}
+
+
+@registered
+class CosineWSD(WSDBase):
+    def __call__(self, step):
+        s = ops.cast(step, "float32")
+        cosine = 0.5 * (1 + ops.cos(np.pi * ops.clip((s - 70) / 20, 0.0, 1.0)))
+        return ops.where(s < 10, 0.01 * s, ops.where(s < 70, 0.1, 0.1 * cosine))
+
+
+def test_serializable_schedule_right_answer():
+    feedback = ex.check_serializable_schedule(GoodWSD)
+    assert feedback.correct, feedback
+    assert ".keras" in str(feedback) and "test_exercises>GoodWSD" in str(feedback)
+    assert ex.check_serializable_schedule(GoodWSD(0.1, 10, 60, 20)).correct  # an instance is fine
+
+
+@pytest.mark.parametrize(
+    "cls, phrase",
+    [
+        (UnregisteredWSD, "not registered as serializable"),
+        (NoConfigWSD, "no get_config"),
+        (PartialConfigWSD, "missing 3 required positional arguments"),
+        (RenamedConfigWSD, "unexpected keyword argument 'warmup'"),
+        (PythonIfWSD, "a Python `if`"),
+        (MathWSD, "the math module"),
+        (NumpyWSD, "NumPy cannot compute"),
+        (UncastWSD, "cast it first"),
+        (DoubledOnLoadWSD, "after saving and loading"),
+        (CosineWSD, "a cosine"),
+    ],
+)
+def test_serializable_schedule_recognises_mistakes(cls, phrase):
+    feedback = ex.check_serializable_schedule(cls)
+    assert feedback.state == "not yet" and phrase in str(feedback), feedback
+
+
+def test_the_named_serialization_effects_hold(tmp_path):
+    """What the messages claim: an unregistered class does not load, a missing get_config does
+    not save, a Python if fails once traced although it works eagerly."""
+    from lrcourse.keras.schedules import keras_curve
+
+    def round_trip(schedule):
+        model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
+        model.compile(optimizer=keras.optimizers.SGD(learning_rate=schedule), loss="mse")
+        model.save(tmp_path / "m.keras")
+        return keras.saving.load_model(tmp_path / "m.keras")
+
+    with pytest.raises(TypeError, match="Could not locate class"):
+        round_trip(UnregisteredWSD(0.1, 10, 60, 20))
+    with pytest.raises(NotImplementedError, match="get_config"):
+        round_trip(NoConfigWSD(0.1, 10, 60, 20))
+    assert float(PythonIfWSD(0.1, 10, 60, 20)(5)) == pytest.approx(0.05)  # eagerly it works
+    with pytest.raises(TypeError, match="bool"):
+        keras_curve(PythonIfWSD(0.1, 10, 60, 20), np.arange(5))
+
+
+def test_serializable_schedule_placeholders_and_odd_answers():
+    class Todo(LRS):
+        def __init__(self, peak, warmup_steps, stable_steps, decay_steps):
+            raise NotImplementedError
+
+        def __call__(self, step):
+            raise NotImplementedError
+
+    class NoCall(LRS):
+        pass
+
+    for answer in (None, ..., Todo, NoCall):
+        assert ex.check_serializable_schedule(answer).state == "not attempted"
+    for answer in (0.1, "WSD", wsd, Weird(), object, int, [GoodWSD]):
+        feedback = ex.check_serializable_schedule(answer)
+        assert feedback.state == "not yet" and "LearningRateSchedule" in str(feedback)
+
+    class NoArguments(LRS):
+        def __call__(self, step):
+            return 0.1
+
+    assert "__init__(self, peak" in str(ex.check_serializable_schedule(NoArguments))
+
+    class Raising(WSDBase):
+        def __call__(self, step):
+            raise RuntimeError("boom")
+
+    assert "RuntimeError: boom" in str(ex.check_serializable_schedule(Raising))
+
+
+# ------------------------------------------------------------------ the new checkers: edge cases
+
+NEW_TEACHER_SIDE = [
+    (lambda: ex.check_decay_arguments(None, cases=()), "cases"),
+    (lambda: ex.check_decay_arguments(None, cases=[(0, 22)]), "half_life_epochs"),
+    (lambda: ex.check_decay_arguments(None, cases=[(5, 0)]), "steps_per_epoch"),
+    (lambda: ex.check_decay_arguments(None, cases="5, 22"), "cases"),
+    (lambda: ex.check_warmup_stable_decay(None, peak=0), "peak"),
+    (lambda: ex.check_warmup_stable_decay(None, warmup_steps=-1), "warmup_steps"),
+    (lambda: ex.check_warmup_stable_decay(None, stable_steps=0), "stable_steps"),
+    (lambda: ex.check_warmup_stable_decay(None, decay_steps=0.5), "decay_steps"),
+    (lambda: ex.check_serializable_schedule(None, decay_steps=0), "decay_steps"),
+]
+
+
+@pytest.mark.parametrize("make, argument", NEW_TEACHER_SIDE, ids=[a for _, a in NEW_TEACHER_SIDE])
+def test_a_broken_new_exercise_set_up_raises_naming_the_argument(make, argument):
+    with pytest.raises(ValueError, match=rf"\b{argument}\b"):
+        make()
+
+
+@pytest.mark.parametrize("value", LEARNER_VALUES, ids=repr)
+def test_no_answer_makes_the_new_checkers_raise(value):
+    for check in (ex.check_warmup_stable_decay, ex.check_decay_arguments):
+        assert check(value).state in ("not yet", "not attempted")
+        assert check(lambda *args, v=value: v).state in ("not yet", "not attempted")
+    assert ex.check_warmup_stable_decay(lambda step: Weird()).state == "not yet"
+    assert ex.check_serializable_schedule(value).state in ("not yet", "not attempted")

@@ -114,6 +114,46 @@ def test_solutions_are_hidden_and_follow_their_exercise(notebook):
         assert before and "Exercise" in before[-1], f"cell {i}: no exercise statement above"
 
 
+EXERCISE = re.compile(r"\*\*Exercise (\d+)( \(explore\))?\.\*\*")
+
+
+def test_every_explore_exercise_has_a_collapsed_model_answer_that_computes(notebook):
+    _, nb = notebook
+    cells = nb["cells"]
+    starts = [
+        (i, m)
+        for i, c in enumerate(cells)
+        if c["cell_type"] == "markdown"
+        for m in [EXERCISE.search(source(c))]
+        if m
+    ]
+    for k, (i, match) in enumerate(starts):
+        end = starts[k + 1][0] if k + 1 < len(starts) else len(cells)
+        end = next((j for j in range(i + 1, end) if source(cells[j]).startswith("## ")), end)
+        answers = [c for c in cells[i + 1 : end] if "model-answer" in c["metadata"].get("tags", [])]
+        if not match.group(2):
+            assert not answers, f"Exercise {match.group(1)} is not an explore exercise"
+            continue
+        assert len(answers) == 1, f"Exercise {match.group(1)} (explore): one model answer"
+        cell = answers[0]
+        assert cell["cell_type"] == "code" and cell["outputs"], "the model answer computes"
+        assert source(cell).startswith(f"# Model answer (Exercise {match.group(1)})")
+        hidden = cell["metadata"].get("jupyter", {})
+        assert hidden.get("source_hidden") is True and hidden.get("outputs_hidden") is True
+
+
+def test_no_learner_cell_shows_an_answer_in_its_output(notebook):
+    """A learner's exercise cell (followed by a solution) was saved unanswered: its checker says
+    "not attempted", never "correct", and shows no expected value."""
+    _, nb = notebook
+    cells = nb["cells"]
+    for i, cell in enumerate(cells[:-1]):
+        if "solution" not in cells[i + 1]["metadata"].get("tags", []):
+            continue
+        shown = " ".join(text for out in cell.get("outputs", []) for text in output_texts(out))
+        assert "Correct" not in shown and "The answer:" not in shown, f"cell {i}: {shown[:120]}"
+
+
 def test_links_to_existing_notebooks_point_to_real_files(notebook):
     """A link whose number belongs to a notebook that exists must name that file exactly.
     (Links to notebooks still being written are checked by the map test below.)"""

@@ -229,10 +229,10 @@ def _direction(got, want, rtol, atol):
         off = ~np.isclose(got, want, rtol=rtol, atol=atol, equal_nan=True)
         i = np.unravel_index(int(np.argmax(off)), want.shape) if want.shape else ()
         where = f" at index {i if len(i) > 1 else i[0]}" if want.shape else ""
-        return f"is {fmt(got)}: {way(got[i], want[i])}{where}"
+        return f"is {fmt(got)}: {_way(got[i], want[i])}{where}"
 
 
-def way(got, want):
+def _way(got, want):
     """"too high" or "too low", "slightly" within 10%, "much" beyond a factor 2; never the value
     (a ratio would give it away)."""
     with np.errstate(all="ignore"):
@@ -267,7 +267,7 @@ def check_sequence(answer, expected, *, what="step", rtol=1e-6, atol=1e-9, hint=
     i = int(np.argmin(close))
     entry_off = ~np.isclose(got[i], want[i], rtol=rtol, atol=atol, equal_nan=True)
     j = int(np.argmax(np.ravel(entry_off)))  # the first entry off, if each value is an array
-    off = way(np.ravel(got[i])[j], np.ravel(want[i])[j])
+    off = _way(np.ravel(got[i])[j], np.ravel(want[i])[j])
     return wrong(
         f"at {what} {i} your value {fmt(got[i])} is {off}. {hint}".strip(),
         f"{fmt(want[i])} at {what} {i}.",

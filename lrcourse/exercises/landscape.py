@@ -11,6 +11,7 @@ import numpy as np
 
 from lrcourse import _checks
 from lrcourse.exercises import (
+    _way,
     as_numbers,
     brief,
     call_learner,
@@ -20,7 +21,6 @@ from lrcourse.exercises import (
     fmt,
     is_placeholder,
     not_attempted,
-    way,
     wrong,
 )
 
@@ -78,7 +78,7 @@ def _diagnose(got, x, g, lr):
     if _close(got, -lr * g):
         return "That is the step itself; add it to the current position."
     if as_numbers(got) is not None and as_numbers(got).size == 1:
-        return f"The new x is {way(float(as_numbers(got).reshape(())), x - lr * g)}."
+        return f"The new x is {_way(float(as_numbers(got).reshape(())), x - lr * g)}."
     return ""
 
 
@@ -199,7 +199,7 @@ def check_escape_steps(answer, offset=1e-6, learning_rate=0.1, radius=1.0):
             f"so it takes log({radius:g}/{offset:g}) / log({1 + 2 * learning_rate:g})."
         )
     return wrong(
-        f"{fmt(got)} steps is {way(got, want)}. Each step multiplies y by "
+        f"{fmt(got)} steps is {_way(got, want)}. Each step multiplies y by "
         "(1 + 2 * learning_rate): how many factors carry it from the offset past the radius?",
         f"{want} steps.",
     )

@@ -44,13 +44,13 @@ import numpy as np
 
 from lrcourse import _checks
 from lrcourse.exercises import (
+    _way,
     check_value,
     correct,
     fmt,
     is_placeholder,
     not_attempted,
     reveals,
-    way,
     wrong,
 )
 from lrcourse.optimizers import (
@@ -121,7 +121,7 @@ class _Exercise:
         j = int(np.argmax(~np.isclose(got[k], want[k], rtol=RTOL, atol=ATOL, equal_nan=True)))
         text = (
             f"at step {k + 1} (with {case.describe()}) your function gave w = {fmt(got[k])}: "
-            f"entry {j} is {way(got[k][j], want[k][j])}"
+            f"entry {j} is {_way(got[k][j], want[k][j])}"
         )
         answer = f"w = {fmt(want[k])} at step {k + 1}."
         for mistake, step in self.bugs.items():
