@@ -133,3 +133,39 @@ def test_bad_input_names_the_argument(wine, kwargs, argument):
         race.curves("b")
     with pytest.raises(ValueError, match="^key must"):
         race.curves("a", "val_accuracy")
+
+
+def test_reference_race_equals_reference_runs_to_float32_rounding():
+    from lrcourse import schedules
+    from lrcourse.keras.training import reference_race, reference_run
+
+    rates = {"constant": 0.45, "cosine": schedules.CosineDecay(0.9, 44)}
+    race = reference_race(rates, seeds=(0, 3), epochs=2)
+    for name, rate in rates.items():
+        for i, seed in enumerate((0, 3)):
+            run = reference_run(rate, seed, epochs=2)
+            np.testing.assert_allclose(
+                race.curves(name, "val_loss")[i, 1:], run.history["val_loss"], rtol=2e-5, atol=1e-6
+            )
+
+
+def schedules_step_decay():
+    from lrcourse import schedules
+
+    return schedules.step_decay(0.1, 0.5, 5)  # counts epochs
+
+
+@pytest.mark.parametrize(
+    ("rates", "match"),
+    [
+        ({}, "learning_rates must be a non-empty dict"),
+        ({"a": -0.1}, r"learning_rates\['a'\]"),
+        ({1: 0.1}, "keyed by names"),
+        ({"a": schedules_step_decay()}, "must count batches"),
+    ],
+)
+def test_reference_race_names_bad_rates(rates, match):
+    from lrcourse.keras.training import reference_race
+
+    with pytest.raises(ValueError, match=match):
+        reference_race(rates, epochs=1)
