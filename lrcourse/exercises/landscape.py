@@ -103,7 +103,7 @@ def check_largest_stable_lr(answer, eigenvalues=(1.0, 10.0)):
     return check_value(
         answer,
         2 / lam.max(),
-        name="the largest stable learning rate",
+        name="the stability bound (every smaller rate converges)",
         rtol=1e-3,
         hint="Each eigen-direction multiplies its coordinate by (1 - lr * lambda) every step.",
     )
