@@ -148,28 +148,6 @@ class Comparison:
 
     __repr__ = __str__
 
-    def plot(self, ax=None):
-        """The intervals as horizontal bars around zero (a forest plot); returns the axes."""
-        import matplotlib.pyplot as plt
-        from matplotlib.axes import Axes
-
-        if ax is not None and not isinstance(ax, Axes):
-            raise ValueError(f"ax must be matplotlib axes or None, got {_checks._brief(ax)}")
-        if ax is None:
-            _, ax = plt.subplots(figsize=(6.4, 0.45 * len(self.rows) + 1.4))
-        colours = {BETTER: "#009E73", WORSE: "#D55E00", NO_DIFFERENCE: "#666666"}
-        shown = [row for row in self.rows if not row.diverged]
-        for i, row in enumerate(shown):
-            colour = colours[row.verdict]
-            ax.plot([row.low, row.high], [i, i], color=colour, linewidth=3)
-            ax.plot(row.difference, i, "o", color=colour)
-        ax.axvline(0, color="black", linewidth=1)
-        ax.set_yticks(range(len(shown)), [row.name for row in shown])
-        ax.invert_yaxis()
-        side = "left" if self.lower_is_better else "right"
-        ax.set_xlabel(f"{self.metric}: method - {self.baseline!r} (better to the {side})")
-        return ax
-
 
 def compare(scores, baseline, *, lower_is_better=True, metric="score", confidence=0.95):
     """Compare every method of ``scores`` with ``baseline`` over the same seeds.

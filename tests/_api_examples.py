@@ -388,7 +388,7 @@ EXAMPLES = {
         }
     ),
     "lrcourse.data.Dataset.steps_per_epoch": Example({"batch_size": 8}, result=whole_number),
-    "lrcourse.data.read_table": Example({"name": "wine_quality", "folder": None}),
+    "lrcourse.bundled.read_table": Example({"name": "wine_quality", "folder": None}),
     # ------------------------------------------------------------ evidence
     "lrcourse.evidence.compare": Example(
         lambda: {
@@ -418,7 +418,6 @@ EXAMPLES = {
     "lrcourse.evidence.Comparison.verdict": Example({"name": "m"}, result=text),
     "lrcourse.evidence.Comparison.row": Example({"name": "m"}),
     "lrcourse.evidence.Comparison.names": Example({"verdict": "better"}),
-    "lrcourse.evidence.Comparison.plot": Example(lambda _: {"ax": axes()}),
     "lrcourse.evidence.Row": Example(
         {
             "name": "m",
@@ -637,12 +636,17 @@ EXAMPLES = {
     ),
     # ------------------------------------------------------------ exercises
     "lrcourse.exercises.Feedback": Example(
-        {"state": "not yet", "message": "m"}, ok={"message": {"text", "'False'"}}
+        {"state": "not yet", "message": "m", "answer": "0.5"},
+        ok={"message": {"text", "'False'"}, "answer": {"text", "'False'"}},  # free text
     ),
     "lrcourse.exercises.correct": Example({"message": "m"}, ok={"message": {"text", "'False'"}}),
-    "lrcourse.exercises.wrong": Example({"message": "m"}, ok={"message": {"text", "'False'"}}),
+    "lrcourse.exercises.wrong": Example(
+        {"message": "m", "answer": "0.5"},
+        ok={"message": {"text", "'False'"}, "answer": {"text", "'False'"}},
+    ),
     "lrcourse.exercises.not_attempted": Example(
-        {"message": "m"}, ok={"message": {"text", "'False'"}}
+        {"message": "m", "answer": "0.5"},
+        ok={"message": {"text", "'False'"}, "answer": {"text", "'False'"}},
     ),
     # these three take anything at all: that is what they are for
     "lrcourse.exercises.is_placeholder": Example({"answer": 1.0}, ok={"answer": "*"}),
@@ -652,6 +656,13 @@ EXAMPLES = {
         {"value": 0.5, "limit": 20}, ok={"value": "*"}, result=text
     ),
     "lrcourse.exercises.checker": Example({"check": lambda answer: exercises.correct()}),
+    "lrcourse.exercises.questions.check_question": Example(
+        {"answer": "B", "question": "17.1"}, answer="answer"
+    ),
+    "lrcourse.exercises.questions.Question": Example(
+        {"options": ("a", "b"), "correct": "a", "explanation": "e", "hint": "h"},
+        ok={"explanation": {"text", "'False'"}, "hint": {"text", "'False'"}},  # free text
+    ),
     "lrcourse.exercises.reveals": Example({"check": lambda answer: exercises.correct()}),
     "lrcourse.exercises.call_learner": Example(
         {"fn": lambda *a, **k: 1.0}, answer="fn", feedback=False, ok={"fn": "*"}
@@ -915,6 +926,9 @@ EXAMPLES = {
         seconds=KERAS,
     ),
     # ------------------------------------------------------------ ui.plotting
+    "lrcourse.ui.plotting.draw_comparison": Example(
+        lambda: {"ax": axes(), "comparison": COMPARISON}
+    ),
     "lrcourse.ui.plotting.figure": Example({"ncols": 2, "nrows": 1, "width": 4.0, "height": 2.0}),
     "lrcourse.ui.plotting.draw_landscape": Example(
         lambda: {
@@ -1104,3 +1118,73 @@ FREE_TEXT = {
 }
 
 __all__ = ["EXAMPLES", "FREE_TEXT", "INSTANCES", "SKIP", "Example"]
+
+
+# ---------------------------------------------------------------- checkers of 12 and 16
+
+
+@keras.saving.register_keras_serializable(package="api_examples")
+class _WarmupStableDecay(keras.optimizers.schedules.LearningRateSchedule):
+    """A right answer to check_serializable_schedule: WSD in keras.ops, saved and loaded."""
+
+    def __init__(self, peak, warmup_steps, stable_steps, decay_steps):
+        self.peak, self.warmup_steps = peak, warmup_steps
+        self.stable_steps, self.decay_steps = stable_steps, decay_steps
+
+    def __call__(self, step):
+        step = keras.ops.cast(step, "float32")
+        up = self.peak * step / max(self.warmup_steps, 1)
+        progress = (step - self.warmup_steps - self.stable_steps) / self.decay_steps
+        return keras.ops.clip(keras.ops.minimum(up, self.peak * (1 - progress)), 0.0, self.peak)
+
+    def get_config(self):
+        return {
+            "peak": self.peak,
+            "warmup_steps": self.warmup_steps,
+            "stable_steps": self.stable_steps,
+            "decay_steps": self.decay_steps,
+        }
+
+
+NEW_EXAMPLES = {
+    "lrcourse.exercises.schedules.check_decay_arguments": Example(
+        {
+            "fn": lambda half_life_epochs, steps_per_epoch: (
+                half_life_epochs * steps_per_epoch,
+                0.5,
+            ),
+            "cases": [(5, 22), (2, 100)],
+        },
+        answer="fn",
+    ),
+    "lrcourse.exercises.schedules.check_warmup_stable_decay": Example(
+        {
+            "fn": schedules.sequence(
+                [
+                    schedules.warmup(schedules.Constant(0.1), 10),
+                    schedules.PolynomialDecay(0.1, 20, end_learning_rate=0.0),
+                ],
+                [70],
+            ),
+            "peak": 0.1,
+            "warmup_steps": 10,
+            "stable_steps": 60,
+            "decay_steps": 20,
+            "steps": 100,
+        },
+        answer="fn",
+    ),
+    "lrcourse.exercises.schedules.check_serializable_schedule": Example(
+        {
+            "schedule_class": _WarmupStableDecay,
+            "peak": 0.1,
+            "warmup_steps": 10,
+            "stable_steps": 60,
+            "decay_steps": 20,
+            "steps": 100,
+        },
+        answer="schedule_class",
+        seconds=KERAS,
+    ),
+}
+EXAMPLES.update(NEW_EXAMPLES)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import sklearn.datasets
 
-from lrcourse import data
+from lrcourse import bundled, data
 
 NAMES = list(data.DATASETS)
 SCALED = [n for n in NAMES if n != "digits"]  # StandardScaler on the features
@@ -16,7 +16,7 @@ DISTINCT = [n for n in SCALED if n != "wine_quality"]  # wine_quality repeats so
 def raw(name):
     if name == "wine_quality":  # read here without the package's reader: numpy's own parser
         table = np.genfromtxt(
-            data.FOLDER / "winequalityN.csv.gz", delimiter=",", skip_header=1, dtype=float,
+            bundled.FOLDER / "winequalityN.csv.gz", delimiter=",", skip_header=1, dtype=float,
             converters={0: lambda cell: float(cell in ("white", b"white"))},
         )
         table = table[~np.isnan(table).any(axis=1)]
@@ -201,7 +201,7 @@ def test_dataset_checks_its_parts_fit_together(loaded):
 
 
 def test_wine_quality_table_holds_the_published_rows_and_missing_cells():
-    columns, rows = data.read_table("wine_quality")
+    columns, rows = bundled.read_table("wine_quality")
     assert columns[0] == "type" and columns[-1] == "quality" and len(columns) == 13
     assert len(rows) == 6497 and all(len(row) == 13 for row in rows)
     assert sum(any(cell == "" for cell in row) for row in rows) == 34
@@ -228,16 +228,16 @@ def test_wine_quality_is_the_article_preparation_scaled_on_training_rows(loaded)
 
 def test_a_damaged_or_missing_file_is_refused_with_the_reason(tmp_path):
     with pytest.raises(ValueError, match="missing"):
-        data.read_table("wine_quality", folder=tmp_path)
-    original = (data.FOLDER / "winequalityN.csv.gz").read_bytes()
+        bundled.read_table("wine_quality", folder=tmp_path)
+    original = (bundled.FOLDER / "winequalityN.csv.gz").read_bytes()
     (tmp_path / "winequalityN.csv.gz").write_bytes(original[:-20])
     with pytest.raises(ValueError, match="damaged"):
-        data.read_table("wine_quality", folder=tmp_path)
+        bundled.read_table("wine_quality", folder=tmp_path)
     import gzip
 
     text = gzip.decompress(original).replace(b"white", b"whitf", 1)
     (tmp_path / "winequalityN.csv.gz").write_bytes(gzip.compress(text))
     with pytest.raises(ValueError, match="checksum"):
-        data.read_table("wine_quality", folder=tmp_path)
+        bundled.read_table("wine_quality", folder=tmp_path)
     with pytest.raises(ValueError, match="name"):
-        data.read_table("digits")
+        bundled.read_table("digits")

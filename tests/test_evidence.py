@@ -84,12 +84,14 @@ def test_table_names_every_method_and_its_verdict():
     assert compare({"base": BASE, "m": BASE}, "base").names(NO_DIFFERENCE) == ["m"]
 
 
-def test_plot_draws_one_interval_per_method():
+def test_draw_comparison_draws_one_interval_per_method():
     import matplotlib
 
     matplotlib.use("Agg")
+    from lrcourse.ui.plotting import draw_comparison, figure
+
     result = compare({"base": BASE, "m": [b - 0.05 for b in BASE], "n": BASE}, "base")
-    ax = result.plot()
+    ax = draw_comparison(figure()[1], result)
     spans = [tuple(line.get_xdata()) for line in ax.get_lines() if line.get_linewidth() == 3]
     assert len(spans) == 2
     assert any(span == pytest.approx((result.row("m").low, result.row("m").high)) for span in spans)

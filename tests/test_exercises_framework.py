@@ -142,7 +142,10 @@ def test_check_choice_states():
     fb = check_choice("learning_rate", "learning_rate", OPTIONS, explanation="Keras 3 says so.")
     assert fb.correct and fb.message == "Keras 3 says so."
     fb = check_choice("lr", "learning_rate", OPTIONS, hint="look at Keras 3.")
-    assert fb.state == WRONG and fb.message == "'lr' is not it: look at Keras 3."
+    assert fb.state == WRONG and fb.message.startswith("'lr' is not it: look at Keras 3. (")
+    assert "'learning_rate'" not in fb.message
+    shown = check_choice("lr", "learning_rate", OPTIONS, hint="look at Keras 3.", show_answer=True)
+    assert shown.message.endswith("The answer: 'learning_rate'.")
     fb = check_choice("alpha", "learning_rate", OPTIONS)
     assert fb.state == WRONG and "not one of the options 'lr', 'learning_rate', 'eta'" in fb.message
     fb = check_choice(..., "learning_rate", OPTIONS)

@@ -318,7 +318,7 @@ def check_choice(
         return wrong(f"{brief(answer)} is not one of the options {listed}.{tip}")
     if _same(answer, correct_option):
         return correct(explanation)
-    return wrong(f"{answer!r} is not it: {hint}")
+    return wrong(f"{answer!r} is not it: {hint}", f"{correct_option!r}.")
 
 
 def _loose(text):

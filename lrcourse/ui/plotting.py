@@ -14,10 +14,12 @@ from matplotlib.axes import Axes
 from lrcourse import _checks
 from lrcourse._setup import PALETTE
 from lrcourse.descent import Trajectory
+from lrcourse.evidence import BETTER, NO_DIFFERENCE, WORSE, Comparison
 from lrcourse.landscapes import Landscape
 
 __all__ = [
     "band",
+    "draw_comparison",
     "draw_landscape",
     "draw_path",
     "figure",
@@ -234,6 +236,28 @@ def band(
     (line,) = ax.plot(x, mean, color=color, label=label)
     ax.fill_between(x, low, high, color=line.get_color(), alpha=alpha, lw=0)
     return line
+
+
+def draw_comparison(ax, comparison):
+    """A comparison of :func:`lrcourse.evidence.compare` as a forest plot: each method's paired
+    difference with the baseline (dot) and its interval (bar), coloured by its verdict, around a
+    line at zero. A method that diverged has no interval and is left out. Returns ``ax``."""
+    ax = _axes(ax)
+    if not isinstance(comparison, Comparison):
+        got = _checks._brief(comparison)
+        raise ValueError(f"comparison must be what lrcourse.evidence.compare returns, got {got}")
+    colours = {BETTER: PALETTE[2], WORSE: PALETTE[3], NO_DIFFERENCE: "0.4"}
+    shown = [row for row in comparison.rows if not row.diverged]
+    for i, row in enumerate(shown):
+        colour = colours[row.verdict]
+        ax.plot([row.low, row.high], [i, i], color=colour, linewidth=3)
+        ax.plot(row.difference, i, "o", color=colour)
+    ax.axvline(0, color="black", linewidth=1)
+    ax.set_yticks(range(len(shown)), [row.name for row in shown])
+    ax.invert_yaxis()
+    side = "left" if comparison.lower_is_better else "right"
+    ax.set_xlabel(f"{comparison.metric}: method - {comparison.baseline!r} (better to the {side})")
+    return ax
 
 
 def _curves(runs, key):

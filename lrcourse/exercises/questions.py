@@ -1,0 +1,153 @@
+"""The multiple-choice questions of the notebooks, keyed "notebook.exercise".
+
+They live here, not in the notebooks, so that no learner's cell holds its answer; a
+teacher reads or changes them in one place. :func:`check_question` asks one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from lrcourse.exercises import brief, check_choice, reveals, wrong
+
+
+@dataclass(frozen=True)
+class Question:
+    """The options, the right one, what a right answer is told, and a hint for a wrong one."""
+
+    options: tuple
+    correct: str
+    explanation: str
+    hint: str
+
+    def __post_init__(self):
+        if not (
+            isinstance(self.options, tuple)
+            and 2 <= len(self.options) <= 100
+            and all(isinstance(o, str) and o for o in self.options)
+        ):
+            raise ValueError(
+                f"options must be a tuple of 2 to 100 words, got {brief(self.options)}"
+            )
+        if not isinstance(self.correct, str) or self.correct not in self.options:
+            raise ValueError(f"correct must be one of the options, got {brief(self.correct)}")
+        for field in ("explanation", "hint"):
+            if not isinstance(getattr(self, field), str) or not getattr(self, field):
+                raise ValueError(
+                    f"{field} must be a non-empty string, got {brief(getattr(self, field))}"
+                )
+
+
+QUESTIONS = {
+    "08.1": Question(
+        ("SGD", "Momentum", "Nesterov", "Adam"),
+        "Adam",
+        (
+            "Adam divides the gradient by its own root mean square, so its first step is "
+            "the learning rate times the sign of g (section 1)."
+        ),
+        "which of them divides the gradient by its own size?",
+    ),
+    "09.2": Question(
+        ("a", "b", "c"),
+        "b",
+        (
+            "training loss down, validation loss up: the network is fitting its training "
+            "images in ways that do not carry over to new ones."
+        ),
+        "under-fitting keeps both losses high; divergence sends the training loss up.",
+    ),
+    "10.2": Question(
+        ("a", "b", "c", "d"),
+        "c",
+        "Keras 3 warns that decay is no longer supported and ignores it.",
+        "run the constructor inside warnings.catch_warnings(record=True) and look.",
+    ),
+    "12.2": Question(
+        ("a", "b", "c"),
+        "b",
+        (
+            "decay_rate = e^(-k * decay_steps) = e^(-0.5) = 0.607: the share of the rate "
+            "kept every 100 steps. (c) is e^(-0.005), right for decay_steps=1."
+        ),
+        "decay_rate is what the rate is multiplied by over decay_steps steps.",
+    ),
+    "12.3": Question(
+        ("a", "b", "c"),
+        "b",
+        (
+            "the second epoch is batches 100-199: from 0.1 * 0.5**(100/10) = 9.8e-5 down "
+            "to 0.1 * 0.5**(199/10) = 1.0e-7. Counted in epochs it would have been (a)."
+        ),
+        "the schedule object counts batches: which batches make up the second epoch?",
+    ),
+    "13.2": Question(
+        ("a", "b", "c"),
+        "b",
+        (
+            "the cycles last 100, 200, 400, ... steps, so they restart at 100, 100 + 200 "
+            "= 300 and 300 + 400 = 700."
+        ),
+        "first_decay_steps is the length of the first cycle; each next one is t_mul times longer.",
+    ),
+    "13.3": Question(
+        ("a", "b", "c"),
+        "b",
+        (
+            "without warmup_target, warmup_steps is ignored: the schedule is a plain "
+            "cosine that starts at its peak, 0.1."
+        ),
+        "look at section 3: what switches Keras's warmup on?",
+    ),
+    "14.2": Question(
+        ("a", "b", "c"),
+        "b",
+        (
+            "a cycle is 2 * step_size = 1000 batches, so 4000 batches hold 4 cycles, each"
+            " with one peak (at steps 500, 1500, 2500, 3500)."
+        ),
+        "step_size is half a cycle.",
+    ),
+    "14.3": Question(
+        ("a", "b", "c"),
+        "c",
+        (
+            "it starts at max_lr / div_factor = 0.1 / 25 and ends at that start divided "
+            "by final_div_factor = 1e4: 0.1 / 2.5e5 = 4e-7."
+        ),
+        "torch divides the starting rate, not the peak, by final_div_factor.",
+    ),
+    "17.1": Question(
+        ("A", "B", "C", "D"),
+        "B",
+        (
+            "every verdict is 'no difference detected at this number of seeds': each "
+            "99.5% interval contains 0. That is not 'equal' (C: more seeds might separate"
+            " them, and section 4 shows that the budget can matter), not 'the constant is"
+            " better' (D: for one schedule no better than the constant, 0 wins of 5 "
+            "happens 1 time in 32, and we compared ten), and not a win for one-cycle (A: "
+            "its interval is [-0.0832, +0.1017])."
+        ),
+        "read the verdict column of section 4's table, and what 'no difference detected' means.",
+    ),
+    "18.1": Question(
+        ("A", "B", "C"),
+        "B",
+        (
+            "small noisy batches and examples that disagree raise the noise floor, and "
+            "long training reaches it: the floor, not the stability edge, then limits the"
+            " constant."
+        ),
+        "which of the two walls of section 1 can a schedule get around?",
+    ),
+}
+
+
+@reveals
+def check_question(answer, question):
+    """Check ``answer`` to the multiple-choice question ``question`` ("17.1": notebook 17,
+    Exercise 1) of :data:`QUESTIONS`."""
+    if not isinstance(question, str) or question not in QUESTIONS:
+        return wrong(f"question must be one of {', '.join(QUESTIONS)}; got {brief(question)}.")
+    q = QUESTIONS[question]
+    return check_choice(answer, q.correct, q.options, explanation=q.explanation, hint=q.hint)
