@@ -33,6 +33,7 @@ from lrcourse.ui.race import RaceExplorer
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")  # TensorFlow's own notes at import
     import keras
+    from test_exercises_schedules import WSDBase
 
     from lrcourse.keras import training as T
     from lrcourse.keras.schedules import KerasSchedule
@@ -1123,27 +1124,10 @@ __all__ = ["EXAMPLES", "FREE_TEXT", "INSTANCES", "SKIP", "Example"]
 # ---------------------------------------------------------------- checkers of 12 and 16
 
 
-@keras.saving.register_keras_serializable(package="api_examples")
-class _WarmupStableDecay(keras.optimizers.schedules.LearningRateSchedule):
-    """A right answer to check_serializable_schedule: WSD in keras.ops, saved and loaded."""
-
-    def __init__(self, peak, warmup_steps, stable_steps, decay_steps):
-        self.peak, self.warmup_steps = peak, warmup_steps
-        self.stable_steps, self.decay_steps = stable_steps, decay_steps
-
-    def __call__(self, step):
-        step = keras.ops.cast(step, "float32")
-        up = self.peak * step / max(self.warmup_steps, 1)
-        progress = (step - self.warmup_steps - self.stable_steps) / self.decay_steps
-        return keras.ops.clip(keras.ops.minimum(up, self.peak * (1 - progress)), 0.0, self.peak)
-
-    def get_config(self):
-        return {
-            "peak": self.peak,
-            "warmup_steps": self.warmup_steps,
-            "stable_steps": self.stable_steps,
-            "decay_steps": self.decay_steps,
-        }
+# a right answer to check_serializable_schedule: the one its own tests use, registered here
+_WarmupStableDecay = keras.saving.register_keras_serializable(package="api_examples")(
+    type("WarmupStableDecay", (WSDBase,), {})
+)
 
 
 NEW_EXAMPLES = {
