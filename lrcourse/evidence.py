@@ -13,7 +13,8 @@ interval (Student's t over the seeds) and one verdict in fixed words:
 When several methods are compared with one baseline, each interval is widened (Bonferroni: level
 ``1 - 0.05 / m`` for ``m`` methods) so that the 95% holds for all of them at once. A method whose
 run diverged on some seed gets the verdict ``"diverged on k of n seeds"`` and no interval.
-:func:`best_constant` picks the baseline from a sweep, and refuses a sweep too coarse to trust.
+:func:`best_constant` picks the baseline from a sweep, and refuses a sweep too coarse to trust;
+``lrcourse.ui.plotting.draw_comparison`` draws a comparison as a forest plot.
 """
 
 from __future__ import annotations
@@ -164,8 +165,7 @@ def compare(scores, baseline, *, lower_is_better=True, metric="score", confidenc
         raise ValueError("scores must hold the baseline and at least one method to compare")
     _checks.choice("baseline", baseline, names)
     lower_is_better = _checks.flag("lower_is_better", lower_is_better)
-    if not isinstance(metric, str) or not metric:
-        raise ValueError(f"metric must be a non-empty string, got {_checks._brief(metric)}")
+    _text("metric", metric)
     confidence = _checks.number("confidence", confidence, low=0.5, high=1, high_open=True)
     base = rows[names.index(baseline)]
     if not np.all(np.isfinite(base)):
