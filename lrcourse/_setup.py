@@ -45,6 +45,21 @@ def style():
             "image.cmap": "viridis",
         }
     )
+    _inline_figures_at_their_own_size()
+
+
+def _inline_figures_at_their_own_size():
+    """In Jupyter, save inline figures without a tight bounding box.
+
+    The course's figures use constrained layout, which already fits everything in the figure,
+    and the tight box makes matplotlib draw every figure twice.
+    """
+    ipython = sys.modules.get("IPython")
+    if ipython is None or ipython.get_ipython() is None or "matplotlib_inline" not in sys.modules:
+        return
+    from matplotlib_inline.backend_inline import set_matplotlib_formats
+
+    set_matplotlib_formats("png", bbox_inches=None)
 
 
 def setup(seed=0, *, tensorflow=False):

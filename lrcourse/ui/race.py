@@ -28,7 +28,7 @@ COLORS = {
 }
 
 
-def draw_course(ax, landscape, *, levels=25, n=160):
+def draw_course(ax, landscape, *, levels=25, n=100):
     """A light grey contour map (log-spaced levels), so coloured paths stand out on it.
 
     levels: 2 to 500 contour levels; n: 2 to 1,000 grid points per axis.
