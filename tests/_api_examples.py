@@ -19,7 +19,7 @@ import ipywidgets as widgets
 import numpy as np
 from matplotlib.figure import Figure
 
-from lrcourse import data, evidence, exercises, schedules
+from lrcourse import data, evidence, exercises, finder, schedules
 from lrcourse import landscapes as L
 from lrcourse import optimizers as O
 from lrcourse import race as R
@@ -36,6 +36,7 @@ with warnings.catch_warnings():
     from test_exercises_schedules import WSDBase
 
     from lrcourse.keras import training as T
+    from lrcourse.keras.finder import KerasTrainer
     from lrcourse.keras.schedules import KerasSchedule
 
 
@@ -146,6 +147,33 @@ def axes():
 
 SEED_SCORES = {"base": [0.50, 0.52, 0.49, 0.51, 0.50], "m": [0.45, 0.50, 0.46, 0.47, 0.49]}
 COMPARISON = evidence.compare(SEED_SCORES, "base")
+CURVE = {"rates": np.geomspace(1e-3, 1.0, 6), "losses": np.array([3.0, 2.0, 1.5, 1.0, 2.0, 5.0])}
+
+
+def numpy_trainer():
+    """A range-test trainer on four examples of a least-squares line: each step is instant."""
+    x = np.array([[0.0], [1.0], [2.0], [3.0]])
+    y = np.array([1.0, 3.0, 5.0, 7.0])
+
+    def loss_and_gradient(w, xb, yb):
+        error = xb[:, 0] * w[0] + w[1] - yb
+        return float(np.mean(error**2)), np.array(
+            [2 * np.mean(error * xb[:, 0]), 2 * np.mean(error)]
+        )
+
+    return finder.NumpyTrainer(loss_and_gradient, np.zeros(2), x, y, batch_size=2)
+
+
+RANGE_TEST = finder.range_test(numpy_trainer(), min_rate=1e-4, max_rate=10.0, steps=60)
+
+
+def keras_trainer():
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)])
+    model.compile(optimizer=keras.optimizers.SGD(0.01), loss="mse")
+    return KerasTrainer(model, TINY.x_train, TINY.y_train.astype("float32"), batch_size=8)
+
+
 SWEEP = {0.1: [0.5, 0.52, 0.49, 0.51, 0.5], 0.15: [0.4, 0.42, 0.41, 0.4, 0.43], 0.22: [0.45] * 5}
 
 INSTANCES = {
@@ -167,6 +195,9 @@ INSTANCES = {
         {k: np.ones((2, 2, 2)) for k in ("loss", "val_loss", "accuracy", "val_accuracy")},
     ),
     "lrcourse.evidence.Comparison": lambda: COMPARISON,
+    "lrcourse.finder.RangeTest": lambda: RANGE_TEST,
+    "lrcourse.finder.NumpyTrainer": numpy_trainer,
+    "lrcourse.keras.finder.KerasTrainer": keras_trainer,
     "lrcourse.keras.training.Run": lambda: T.Run(
         {"loss": np.array([1.0, 0.5]), "val_loss": np.array([1.1, 0.6])}, np.ones(6), np.ones(6)
     ),
@@ -926,7 +957,73 @@ EXAMPLES = {
         },
         seconds=KERAS,
     ),
+    # ------------------------------------------------------------ finder
+    "lrcourse.finder.exponential_rates": Example(
+        {"min_rate": 1e-4, "max_rate": 1.0, "steps": 20}, result=rates
+    ),
+    "lrcourse.finder.debiased_average": Example(
+        {"losses": [1.0, 2.0, 3.0], "beta": 0.9}, ok={"losses": NON_FINITE}
+    ),
+    "lrcourse.finder.steepest": Example(CURVE, result=rates),
+    "lrcourse.finder.minimum": Example(CURVE, result=rates),
+    "lrcourse.finder.valley": Example(CURVE, result=rates),
+    "lrcourse.finder.range_test": Example(
+        lambda: {
+            "trainer": numpy_trainer(),
+            "min_rate": 1e-4,
+            "max_rate": 10.0,
+            "steps": 20,
+            "beta": 0.9,
+            "stop_factor": 4.0,
+        }
+    ),
+    "lrcourse.finder.RangeTest": Example(
+        lambda: {
+            "rates": RANGE_TEST.rates,
+            "losses": RANGE_TEST.losses,
+            "smoothed": RANGE_TEST.smoothed,
+            "stopped": RANGE_TEST.stopped,
+            "planned": RANGE_TEST.planned,
+            "beta": RANGE_TEST.beta,
+            "stop_factor": RANGE_TEST.stop_factor,
+        },
+        # a blow-up is recorded as it was; stopped is the test's own words
+        ok={"losses": NON_FINITE, "smoothed": NON_FINITE, "stopped": {"text", "'False'"}},
+    ),
+    "lrcourse.finder.RangeTest.suggest": Example({"rule": "valley"}, result=rates),
+    "lrcourse.finder.NumpyTrainer": Example(
+        lambda: {
+            "loss_and_gradient": numpy_trainer().loss_and_gradient,
+            "params": np.zeros(2),
+            "x": np.ones((4, 1)),
+            "y": np.ones(4),
+            "optimizer": None,
+            "batch_size": 2,
+            "seed": 0,
+        }
+    ),
+    "lrcourse.finder.NumpyTrainer.step": Example({"rate": 0.01}, result=finite, fresh=True),
+    "lrcourse.finder.NumpyTrainer.restore": Example(lambda t: {"saved": t.save()}, fresh=True),
+    "lrcourse.keras.finder.KerasTrainer": Example(
+        lambda: {
+            "model": keras_trainer().model,
+            "x": TINY.x_train,
+            "y": TINY.y_train.astype("float32"),
+            "batch_size": 8,
+            "seed": 0,
+        },
+        seconds=KERAS,
+    ),
+    "lrcourse.keras.finder.KerasTrainer.step": Example(
+        {"rate": 0.01}, result=finite, seconds=KERAS, fresh=True
+    ),
+    "lrcourse.keras.finder.KerasTrainer.restore": Example(
+        lambda t: {"saved": t.save()}, seconds=KERAS, fresh=True
+    ),
     # ------------------------------------------------------------ ui.plotting
+    "lrcourse.ui.plotting.draw_range_test": Example(
+        lambda: {"ax": axes(), "test": RANGE_TEST, "rules": ("valley", "minimum")}
+    ),
     "lrcourse.ui.plotting.draw_comparison": Example(
         lambda: {"ax": axes(), "comparison": COMPARISON}
     ),

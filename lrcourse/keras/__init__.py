@@ -5,6 +5,8 @@
 - :mod:`lrcourse.keras.optimizers`: the hand-written optimizers checked against Keras's own.
 - :mod:`lrcourse.keras.training`: the one training loop (plain ``fit`` or its traced fast path),
   Part III's reference experiment, and the optimizer race on real data.
+- :mod:`lrcourse.keras.finder`: ``KerasTrainer``, the range test (:mod:`lrcourse.finder`) on any
+  compiled Keras model.
 
 Import the submodule you need; importing this package alone imports nothing heavy.
 """

@@ -15,6 +15,7 @@ from lrcourse import _checks
 from lrcourse._setup import PALETTE
 from lrcourse.descent import Trajectory
 from lrcourse.evidence import BETTER, NO_DIFFERENCE, WORSE, Comparison
+from lrcourse.finder import RULES, RangeTest
 from lrcourse.landscapes import Landscape
 
 __all__ = [
@@ -22,6 +23,7 @@ __all__ = [
     "draw_comparison",
     "draw_landscape",
     "draw_path",
+    "draw_range_test",
     "figure",
     "loss_gap",
     "mark_critical_points",
@@ -257,6 +259,34 @@ def draw_comparison(ax, comparison):
     ax.invert_yaxis()
     side = "left" if comparison.lower_is_better else "right"
     ax.set_xlabel(f"{comparison.metric}: method - {comparison.baseline!r} (better to the {side})")
+    return ax
+
+
+def draw_range_test(ax, test, *, rules=tuple(RULES)):
+    """A range test of :func:`lrcourse.finder.range_test`: every batch's loss (light), the smoothed
+    curve (dark) against the rate on a log axis, and a marker where each of ``rules`` (names of
+    :data:`lrcourse.finder.RULES`) reads its rate. The y-axis stops at twice the smoothed curve's
+    start, so the blow-up does not flatten the descent. Returns ``ax``."""
+    ax = _axes(ax)
+    if not isinstance(test, RangeTest):
+        got = _checks._brief(test)
+        raise ValueError(f"test must be what lrcourse.finder.range_test returns, got {got}")
+    rules = [
+        _checks.choice("rules", rule, tuple(RULES)) for rule in _checks.sequence("rules", rules)
+    ]
+    ax.plot(test.rates, test.losses, color="0.75", lw=1, label="loss of each batch")
+    ax.plot(test.rates, test.smoothed, color=PALETTE[0], label=f"smoothed (beta {test.beta:g})")
+    markers = dict(zip(RULES, ("v", "o", "s"), strict=True))
+    for rule, colour in zip(rules, PALETTE[1:], strict=False):
+        rate = test.suggest(rule)
+        loss = np.interp(np.log(rate), np.log(test.rates), test.smoothed)
+        ax.plot(rate, loss, markers[rule], color=colour, ms=9, label=f"{rule}: {rate:.2g}")
+    finite = test.smoothed[np.isfinite(test.smoothed)]
+    if len(finite):
+        low = min(finite.min(), np.nanmin(test.losses))
+        ax.set_ylim(low - 0.1 * abs(low), max(2 * finite[0], low + 0.1 * abs(low) + 1e-12))
+    ax.set(xscale="log", xlabel="learning rate (log scale)", ylabel="loss")
+    ax.legend(fontsize=9)
     return ax
 
 
