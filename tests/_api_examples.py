@@ -689,7 +689,7 @@ EXAMPLES = {
     ),
     "lrcourse.exercises.checker": Example({"check": lambda answer: exercises.correct()}),
     "lrcourse.exercises.questions.check_question": Example(
-        {"answer": "B", "question": "17.1"}, answer="answer"
+        {"answer": "B", "question": "18.1"}, answer="answer"
     ),
     "lrcourse.exercises.questions.Question": Example(
         {"options": ("a", "b"), "correct": "a", "explanation": "e", "hint": "h"},
@@ -1218,7 +1218,7 @@ FREE_TEXT = {
 __all__ = ["EXAMPLES", "FREE_TEXT", "INSTANCES", "SKIP", "Example"]
 
 
-# ---------------------------------------------------------------- checkers of 12 and 16
+# ---------------------------------------------------------------- checkers of 13 and 17
 
 
 # a right answer to check_serializable_schedule: the one its own tests use, registered here

@@ -31,14 +31,14 @@ import execute_notebooks  # noqa: E402  (the same executor as the maintainer scr
 from lrcourse import landscapes  # noqa: E402
 from lrcourse.ui.widgets import DescentExplorer  # noqa: E402
 
-NOTEBOOK_BUDGET = 30.0  # seconds, each notebook of Parts I-III (00-18)
+NOTEBOOK_BUDGET = 30.0  # seconds, each notebook of Parts I-III (00-19)
 LATER_BUDGET = 60.0  # seconds, each notebook of the later parts
-LAST_OF_PART_III = 18
+LAST_OF_PART_III = 19
 COURSE_BUDGET = 480.0  # seconds, all notebooks together
 
 
 def notebook_budget(path):
-    """30 s for notebooks 00-18 (Parts I-III), 60 s for the later parts."""
+    """30 s for notebooks 00-19 (Parts I-III), 60 s for the later parts."""
     return NOTEBOOK_BUDGET if int(path.name[:2]) <= LAST_OF_PART_III else LATER_BUDGET
 IMPORT_BUDGET = 0.5  # seconds
 SLIDER_BUDGET = 0.050  # seconds, median of one update
@@ -103,17 +103,17 @@ EXPLORERS = [
         learning_rates(low=1e-4, high=1.0),
     ),
     (
-        "09-14 ScheduleExplorer, exponential decay",
+        "10-15 ScheduleExplorer, exponential decay",
         lambda: schedule_explorer(),
         [{"decay_rate": float(d)} for d in np.linspace(0.05, 1.0, 30)],
     ),
     (
-        "15 PlateauExplorer (replay on a loss trace)",
+        "16 PlateauExplorer (replay on a loss trace)",
         lambda: plateau_explorer(),
         [{"patience": int(p)} for p in np.arange(30) % 15],
     ),
     (
-        "16 PlaygroundExplorer (NumPy training run)",
+        "17 PlaygroundExplorer (NumPy training run)",
         lambda: playground_explorer(),
         [{"peak_learning_rate": float(lr)} for lr in np.geomspace(0.3, 10.0, 30)],
     ),

@@ -9,7 +9,7 @@ import pytest
 from lrcourse import schedules as S
 from lrcourse.exercises import schedules as ex
 
-# ------------------------------------------------------------------ step decay (notebook 11)
+# ------------------------------------------------------------------ step decay (notebook 12)
 
 
 def step_decay(epoch):
@@ -60,7 +60,7 @@ def test_step_decay_with_other_parameters():
     assert ex.check_step_decay(mine).state == "not yet"
 
 
-# ------------------------------------------------------------------ warmup + cosine (notebook 13)
+# ------------------------------------------------------------------ warmup + cosine (notebook 14)
 
 
 def warmup_cosine(step, peak=0.1, warmup_steps=10, decay_steps=40, alpha=0.0):
@@ -123,7 +123,7 @@ def test_warmup_cosine_with_alpha_and_start():
     assert ex.check_warmup_cosine(mine, 0.2, 5, 20, alpha=0.0, start=0.01).state == "not yet"
 
 
-# ------------------------------------------------------------------ cyclical (notebook 14)
+# ------------------------------------------------------------------ cyclical (notebook 15)
 
 
 def triangular(step, base=1e-3, top=6e-3, step_size=20):
@@ -156,7 +156,7 @@ def test_cyclical_recognises_the_wrong_policy():
     assert feedback.state == "not yet" and "'triangular2' policy" in str(feedback)
 
 
-# ------------------------------------------------------------------ Keras 2's decay= (notebook 10)
+# ------------------------------------------------------------------ Keras 2's decay= (notebook 11)
 
 
 def test_time_based_replacement_accepts_functions_and_schedules():
@@ -180,7 +180,7 @@ def test_time_based_replacement_recognises_per_epoch_decay():
     assert "exponential" in str(ex.check_time_based_replacement(exponential))
 
 
-# ------------------------------------------------------------------ ReduceLROnPlateau (notebook 15)
+# ------------------------------------------------------------------ ReduceLROnPlateau (notebook 16)
 
 LOSSES = [1.0, 0.8, 0.7, 0.7, 0.71, 0.7, 0.69, 0.69, 0.7, 0.7, 0.7, 0.7, 0.7, 0.7]
 
@@ -341,7 +341,7 @@ def test_settings_where_a_classic_mistake_cannot_happen_still_check():
     assert ex.check_time_based_replacement(lambda t: 0.01 / (1 + 2 * t), decay=2.0).correct
 
 
-# ------------------------------------------------------------ half-life to ExponentialDecay (12)
+# ------------------------------------------------------------ half-life to ExponentialDecay (13)
 
 
 def decay_arguments(half_life_epochs, steps_per_epoch):
@@ -429,7 +429,7 @@ def test_decay_arguments_placeholders_and_odd_answers():
     assert "ZeroDivisionError" in str(ex.check_decay_arguments(lambda h, n: (1 / 0, 0.5)))
 
 
-# ------------------------------------------------------------------ warmup-stable-decay (16)
+# ------------------------------------------------------------------ warmup-stable-decay (17)
 
 
 def wsd(step, peak=0.1, warmup_steps=10, stable_steps=60, decay_steps=20):
@@ -507,7 +507,7 @@ def test_wsd_with_other_settings_and_no_warmup():
     assert ex.check_warmup_stable_decay(mine).state == "not yet"
 
 
-# ------------------------------------------------------------------ a schedule that saves (16)
+# ------------------------------------------------------------------ a schedule that saves (17)
 
 keras = pytest.importorskip("keras")
 ops = keras.ops

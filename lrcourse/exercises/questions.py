@@ -48,7 +48,7 @@ QUESTIONS = {
         ),
         "which of them divides the gradient by its own size?",
     ),
-    "09.2": Question(
+    "10.2": Question(
         ("a", "b", "c"),
         "b",
         (
@@ -57,13 +57,13 @@ QUESTIONS = {
         ),
         "under-fitting keeps both losses high; divergence sends the training loss up.",
     ),
-    "10.2": Question(
+    "11.2": Question(
         ("a", "b", "c", "d"),
         "c",
         "Keras 3 warns that decay is no longer supported and ignores it.",
         "run the constructor inside warnings.catch_warnings(record=True) and look.",
     ),
-    "12.2": Question(
+    "13.2": Question(
         ("a", "b", "c"),
         "b",
         (
@@ -72,7 +72,7 @@ QUESTIONS = {
         ),
         "decay_rate is what the rate is multiplied by over decay_steps steps.",
     ),
-    "12.3": Question(
+    "13.3": Question(
         ("a", "b", "c"),
         "b",
         (
@@ -81,7 +81,7 @@ QUESTIONS = {
         ),
         "the schedule object counts batches: which batches make up the second epoch?",
     ),
-    "13.2": Question(
+    "14.2": Question(
         ("a", "b", "c"),
         "b",
         (
@@ -90,7 +90,7 @@ QUESTIONS = {
         ),
         "first_decay_steps is the length of the first cycle; each next one is t_mul times longer.",
     ),
-    "13.3": Question(
+    "14.3": Question(
         ("a", "b", "c"),
         "b",
         (
@@ -99,7 +99,7 @@ QUESTIONS = {
         ),
         "look at section 3: what switches Keras's warmup on?",
     ),
-    "14.2": Question(
+    "15.2": Question(
         ("a", "b", "c"),
         "b",
         (
@@ -108,7 +108,7 @@ QUESTIONS = {
         ),
         "step_size is half a cycle.",
     ),
-    "14.3": Question(
+    "15.3": Question(
         ("a", "b", "c"),
         "c",
         (
@@ -117,7 +117,7 @@ QUESTIONS = {
         ),
         "torch divides the starting rate, not the peak, by final_div_factor.",
     ),
-    "17.1": Question(
+    "18.1": Question(
         ("A", "B", "C", "D"),
         "B",
         (
@@ -130,7 +130,7 @@ QUESTIONS = {
         ),
         "read the verdict column of section 4's table, and what 'no difference detected' means.",
     ),
-    "18.1": Question(
+    "19.1": Question(
         ("A", "B", "C"),
         "B",
         (
@@ -145,7 +145,7 @@ QUESTIONS = {
 
 @reveals
 def check_question(answer, question):
-    """Check ``answer`` to the multiple-choice question ``question`` ("17.1": notebook 17,
+    """Check ``answer`` to the multiple-choice question ``question`` ("18.1": notebook 18,
     Exercise 1) of :data:`QUESTIONS`."""
     if not isinstance(question, str) or question not in QUESTIONS:
         return wrong(f"question must be one of {', '.join(QUESTIONS)}; got {brief(question)}.")

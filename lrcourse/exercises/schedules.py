@@ -1,4 +1,4 @@
-"""Checkers for the schedule exercises (notebooks 09-17).
+"""Checkers for the schedule exercises (notebooks 10-18).
 
 Each checker calls the learner's function at many steps, compares with the reference schedule from
 :mod:`lrcourse.schedules` and names the first step that differs. Before that it looks for the

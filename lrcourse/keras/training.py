@@ -70,7 +70,7 @@ __all__ = [
 
 #: Part III's reference experiment. Every schedule notebook and the showdown train exactly this,
 #: so their numbers can be compared. Plain SGD (no momentum): the schedule alone sets the step.
-#: The baseline is the best constant rate of notebook 09's sweep (steps of x1.5, five seeds, the
+#: The baseline is the best constant rate of notebook 10's sweep (steps of x1.5, five seeds, the
 #: final validation loss); every schedule is compared with it over the five seeds.
 REFERENCE = {
     "dataset": "digits",

@@ -1,10 +1,10 @@
 """Two explorers for Part III's last notebooks, fast enough to follow a slider.
 
-* :class:`PlaygroundExplorer` (notebook 16): design a schedule (warmup, peak, decay shape and
+* :class:`PlaygroundExplorer` (notebook 17): design a schedule (warmup, peak, decay shape and
   length) and see its learning-rate curve next to a short, real training run: softmax regression
   on the digits (:class:`lrcourse.softmax.DigitsTask`), trained in NumPy with the course's
   hand-written SGD and that schedule, against a constant rate.
-* :class:`PlateauExplorer` (notebook 15): ReduceLROnPlateau's rule replayed on a fixed loss trace;
+* :class:`PlateauExplorer` (notebook 16): ReduceLROnPlateau's rule replayed on a fixed loss trace;
   sliders for patience, factor, cooldown and min_delta show where the rate would be cut.
 
 Neither imports TensorFlow.
