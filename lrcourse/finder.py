@@ -226,7 +226,32 @@ def range_test(trainer, *, min_rate=1e-7, max_rate=10.0, steps=100, beta=0.98, s
     )
 
 
-class NumpyTrainer:
+class _Batches:
+    """What every trainer feeds: full batches of ``x``, ``y`` (checked here), in a new order
+    every epoch drawn from ``np.random.default_rng(seed)``, restarted by :meth:`_restart`."""
+
+    def _data(self, x, y, batch_size, seed, *, min_ndim, max_size):
+        self.x = _checks.array("x", x, max_size=max_size)
+        self.y = np.asarray(y)
+        if self.x.ndim < min_ndim or self.y.shape[:1] != self.x.shape[:1]:
+            raise ValueError(
+                f"y must hold one target per row of x, got shapes {self.y.shape} and {self.x.shape}"
+            )
+        self.batch_size = _checks.count("batch_size", batch_size, maximum=len(self.x))
+        self.seed = _checks.count("seed", seed, minimum=0, maximum=2**32 - 1)
+        self._restart()
+
+    def _restart(self):
+        self._rng, self._order = np.random.default_rng(self.seed), np.empty(0, dtype=int)
+
+    def _next_batch(self):
+        if len(self._order) < self.batch_size:  # a new epoch, in a new order; full batches only
+            self._order = self._rng.permutation(len(self.x))
+        rows, self._order = self._order[: self.batch_size], self._order[self.batch_size :]
+        return self.x[rows], self.y[rows]
+
+
+class NumpyTrainer(_Batches):
     """A range-test trainer for the course's NumPy optimizers (the uniform ``init``/``update``).
 
     loss_and_gradient(params, x, y) -> (loss, gradient); params: the starting parameters (never
@@ -245,12 +270,6 @@ class NumpyTrainer:
         self.params = _checks.float_array("params", params)
         if not np.all(np.isfinite(self.params)):
             raise ValueError("params must be finite numbers")
-        self.x = _checks.array("x", x, finite=True)
-        self.y = np.asarray(y)
-        if self.x.ndim < 1 or self.y.shape[:1] != self.x.shape[:1]:
-            raise ValueError(
-                f"y must hold one target per row of x, got shapes {self.y.shape} and {self.x.shape}"
-            )
         optimizer = SGD() if optimizer is None else optimizer
         if not isinstance(optimizer, Optimizer):
             raise TypeError(
@@ -258,24 +277,21 @@ class NumpyTrainer:
                 f"{_checks._brief(optimizer)}"
             )
         self.optimizer = optimizer
-        self.batch_size = _checks.count("batch_size", batch_size, maximum=len(self.x))
-        self.seed = _checks.count("seed", seed, minimum=0, maximum=2**32 - 1)
+        self._data(x, y, batch_size, seed, min_ndim=1, max_size=_checks.MAX_STEPS)
         self.save()
 
     def save(self):
         """Start afresh (first batch order, fresh optimizer state); what :meth:`restore` needs."""
-        self._rng = np.random.default_rng(self.seed)
-        self._order, self._state = np.empty(0, dtype=int), self.optimizer.init(self.params)
+        self._restart()
+        self._state = self.optimizer.init(self.params)
         return self.params, self.optimizer.learning_rate
 
     def step(self, rate):
         """Train one batch at ``rate`` (>= 0); the batch's loss before the update."""
         rate = _checks.non_negative("rate", rate)
-        if len(self._order) < self.batch_size:  # a new epoch, in a new order; full batches only
-            self._order = self._rng.permutation(len(self.x))
-        rows, self._order = self._order[: self.batch_size], self._order[self.batch_size :]
+        x, y = self._next_batch()
         self.optimizer.learning_rate = rate
-        loss, grad = self.loss_and_gradient(self.params, self.x[rows], self.y[rows])
+        loss, grad = self.loss_and_gradient(self.params, x, y)
         self.params, self._state = self.optimizer.update(self.params, grad, self._state)
         return loss
 

@@ -18,10 +18,9 @@ from __future__ import annotations
 
 import warnings
 
-import numpy as np
-
 from lrcourse import _checks
 from lrcourse._setup import quiet_tensorflow
+from lrcourse.finder import _Batches
 
 quiet_tensorflow()  # environment variables only: TensorFlow must not print its C++ logs
 with warnings.catch_warnings():  # TensorFlow's own deprecation warnings are not the learner's
@@ -31,7 +30,7 @@ with warnings.catch_warnings():  # TensorFlow's own deprecation warnings are not
 __all__ = ["KerasTrainer"]
 
 
-class KerasTrainer:
+class KerasTrainer(_Batches):
     """A range-test trainer for a compiled Keras ``model`` on ``x``, ``y``.
 
     The model must be compiled with a float learning rate (the test sets one per batch; a
@@ -52,25 +51,15 @@ class KerasTrainer:
                 "of every batch, and a LearningRateSchedule cannot be overridden"
             )
         self.model = model
-        self.x = _checks.array("x", x, max_size=10**9)
-        self.y = np.asarray(y)
-        if self.x.ndim < 2 or self.y.shape[:1] != self.x.shape[:1]:
-            raise ValueError(
-                f"x must hold one row per example and y one target per row of x, got shapes "
-                f"{self.x.shape} and {self.y.shape}"
-            )
-        self.batch_size = _checks.count("batch_size", batch_size, maximum=len(self.x))
-        self.seed = _checks.count("seed", seed, minimum=0, maximum=2**32 - 1)
+        self._data(x, y, batch_size, seed, min_ndim=2, max_size=10**9)
         self._train_batch = None
-        self._rng, self._order = np.random.default_rng(self.seed), np.empty(0, dtype=int)
 
     def save(self):
         """Start afresh (first batch order); the weights, optimizer variables and rate now."""
         optimizer = self.model.optimizer
         if not optimizer.built:  # built now, its variables as a fresh optimizer has them
             optimizer.build(self.model.trainable_variables)
-        self._rng = np.random.default_rng(self.seed)
-        self._order = np.empty(0, dtype=int)
+        self._restart()
         return (
             self.model.get_weights(),
             [keras.ops.convert_to_numpy(v) for v in optimizer.variables],
@@ -80,13 +69,11 @@ class KerasTrainer:
     def step(self, rate):
         """Train one batch at ``rate`` (>= 0); the batch's loss before the update."""
         rate = _checks.non_negative("rate", rate)
-        if len(self._order) < self.batch_size:  # a new epoch, in a new order; full batches only
-            self._order = self._rng.permutation(len(self.x))
-        rows, self._order = self._order[: self.batch_size], self._order[self.batch_size :]
+        x, y = self._next_batch()
         self.model.optimizer.learning_rate = rate
         if self._train_batch is None:
             self._train_batch = _traced_step(self.model)
-        return float(self._train_batch(self.x[rows], self.y[rows]))
+        return float(self._train_batch(x, y))
 
     def restore(self, saved):
         """Put back what :meth:`save` returned."""
