@@ -15,11 +15,12 @@ being finite. The model is then put back exactly as it was: the test only looks.
 :class:`NumpyTrainer` is one for the course's NumPy optimizers, and
 ``lrcourse.keras.finder.KerasTrainer`` one for any compiled Keras model.
 
-Three rules read a rate off the smoothed curve (:data:`RULES`), as fastai's ``lr_find`` names
-them: ``steepest`` (where the loss falls fastest per decade of rate), ``minimum`` (the rate of the
-lowest loss, divided by ten) and ``valley`` (about two thirds down the longest stretch over which
-the loss keeps falling). Like fastai, they skip the first tenth of the planned steps (the average
-is still warming up) and the last five (the blow-up).
+Three rules read a rate off the smoothed curve (:data:`RULES`), after fastai's ``lr_find`` rules
+``steep``, ``minimum`` and ``valley``: ``steepest`` (where the loss falls fastest per decade of
+rate), ``minimum`` (the rate of the lowest loss, divided by ten) and ``valley`` (halfway along the
+longest run of points over which the loss keeps falling, as fastai's code computes it; its
+documentation says "about two thirds"). Like fastai, they skip the first tenth of the planned
+steps (the average is still warming up) and the last five (the blow-up).
 """
 
 from __future__ import annotations
@@ -93,7 +94,9 @@ def minimum(rates, losses):
 
 def valley(rates, losses):
     """fastai's "valley": the longest run of points over which the loss keeps falling (a longest
-    decreasing subsequence), and the rate about two thirds of the way down it."""
+    decreasing subsequence, its start taken as its end minus its length), and the rate at
+    ``start + int(third) + int(third / 2)`` with ``third = (end - start) / 3``: halfway along it
+    (fastai's documentation says "about two thirds"; this is what its code computes)."""
     rates, losses = _curve(rates, losses, at_least=1)
     n = len(losses)
     run = np.ones(n, dtype=int)  # run[i]: the longest decreasing subsequence ending at i
@@ -176,6 +179,37 @@ class RangeTest:
         """``{rule: rate}`` for every rule of :data:`RULES`."""
         return {name: self.suggest(name) for name in RULES}
 
+    def replay(self, *, beta=None, stop_factor=None):
+        """The recorded batch losses read with another smoothing ``beta`` or ``stop_factor``
+        (default: this test's): the test as it would have gone with them, as far as this one ran.
+
+        The losses do not depend on either setting, only where the test stops does; a test that
+        would have gone on stops where this recording ends.
+        """
+        beta = self.beta if beta is None else _checks.fraction("beta", beta)
+        factor = (
+            self.stop_factor
+            if stop_factor is None
+            else _checks.number("stop_factor", stop_factor, low=1, low_open=True)
+        )
+        smoothed = debiased_average(self.losses, beta)
+        best, stopped, n = np.inf, None, self.steps
+        with np.errstate(all="ignore"):
+            for k, (value, rate) in enumerate(zip(smoothed, self.rates, strict=True)):
+                best, stopped = _stop(value, best, factor, rate)
+                if stopped:
+                    n = k + 1
+                    break
+        if stopped is None:
+            stopped = (
+                self.stopped
+                if self.stopped.startswith("reached max_rate")
+                else f"the recording ends at rate {self.rates[-1]:.3g}"
+            )
+        return RangeTest(
+            self.rates[:n], self.losses[:n], smoothed[:n], stopped, self.planned, beta, factor
+        )
+
     def __repr__(self):
         return (
             f"RangeTest({self.steps} of {self.planned} steps, rates {self.rates[0]:.3g} to "
@@ -209,14 +243,9 @@ def range_test(trainer, *, min_rate=1e-7, max_rate=10.0, steps=100, beta=0.98, s
                 average = beta * average + (1 - beta) * loss
                 losses.append(loss)
                 smoothed.append(average / (1 - beta ** (k + 1)))
-                if not np.isfinite(smoothed[-1]):
-                    stopped = f"the loss was not finite at rate {rate:.3g}"
-                    break
-                best = min(best, smoothed[-1])
-                if smoothed[-1] > stop_factor * best:
-                    stopped = (
-                        f"the smoothed loss passed {stop_factor:g} x its minimum at rate {rate:.3g}"
-                    )
+                best, why = _stop(smoothed[-1], best, stop_factor, rate)
+                if why:
+                    stopped = why
                     break
     finally:
         trainer.restore(saved)
@@ -224,6 +253,16 @@ def range_test(trainer, *, min_rate=1e-7, max_rate=10.0, steps=100, beta=0.98, s
     return RangeTest(
         planned[:n], np.array(losses), np.array(smoothed), stopped, steps, beta, stop_factor
     )
+
+
+def _stop(smoothed, best, stop_factor, rate):
+    """``(best so far, why the test stops here or None)`` after one smoothed loss."""
+    if not np.isfinite(smoothed):
+        return best, f"the loss was not finite at rate {rate:.3g}"
+    best = min(best, smoothed)
+    if smoothed > stop_factor * best:
+        return best, f"the smoothed loss passed {stop_factor:g} x its minimum at rate {rate:.3g}"
+    return best, None
 
 
 class _Batches:

@@ -27,6 +27,7 @@ from lrcourse.descent import descend
 from lrcourse.plateau import ReduceLROnPlateau, replay_plateau
 from lrcourse.softmax import DigitsTask
 from lrcourse.ui import widgets as W
+from lrcourse.ui.finder import RaceEpochExplorer, RangeTestExplorer
 from lrcourse.ui.playground import PlateauExplorer, PlaygroundExplorer
 from lrcourse.ui.race import RaceExplorer
 
@@ -164,6 +165,14 @@ def numpy_trainer():
     return finder.NumpyTrainer(loss_and_gradient, np.zeros(2), x, y, batch_size=2)
 
 
+DATA_RACE = T.DataRace(
+    ("a", "b"),
+    (0, 1),
+    2,
+    8,
+    3,
+    {k: np.full((2, 2, 3), 0.5) for k in ("loss", "val_loss", "accuracy", "val_accuracy")},
+)
 RANGE_TEST = finder.range_test(numpy_trainer(), min_rate=1e-4, max_rate=10.0, steps=60)
 
 
@@ -193,6 +202,7 @@ INSTANCES = {
         8,
         3,
         {k: np.ones((2, 2, 2)) for k in ("loss", "val_loss", "accuracy", "val_accuracy")},
+        tuple(tuple([np.ones((2, 3)), np.zeros(3)] for _ in range(2)) for _ in range(2)),
     ),
     "lrcourse.evidence.Comparison": lambda: COMPARISON,
     "lrcourse.finder.RangeTest": lambda: RANGE_TEST,
@@ -386,6 +396,8 @@ INSTANCES.update(
         "lrcourse.ui.playground.PlateauExplorer": lambda: PlateauExplorer(
             [1.0, 0.9, 0.9, 0.9], 0.1, patience=1
         ),
+        "lrcourse.ui.finder.RangeTestExplorer": lambda: RangeTestExplorer(RANGE_TEST),
+        "lrcourse.ui.finder.RaceEpochExplorer": lambda: RaceEpochExplorer(DATA_RACE),
     }
 )
 # A schedule or optimizer that no longer exists is left out (the fuzz then asks for new ones).
@@ -796,6 +808,23 @@ EXAMPLES = {
         answer="answer",
         ok={"losses": {"nan", "inf", "-inf", "array([nan])"}},
     ),
+    "lrcourse.exercises.finder.check_exponential_rates": Example(
+        {"fn": finder.exponential_rates, "min_rate": 1e-6, "max_rate": 1.0, "steps": 50},
+        answer="fn",
+    ),
+    "lrcourse.exercises.finder.check_debiased_average": Example(
+        {"fn": finder.debiased_average, "losses": [2.0, 1.5, 1.2, 1.1], "beta": 0.9},
+        answer="fn",
+    ),
+    "lrcourse.exercises.finder.check_rate_read": Example(
+        lambda: {
+            "answer": RANGE_TEST.suggest("steepest"),
+            "test": RANGE_TEST,
+            "rule": "steepest",
+            "factor": 2.0,
+        },
+        answer="answer",
+    ),
     "lrcourse.exercises.schedules.check_step_decay": Example(
         {
             "fn": schedules.step_decay(0.1, 0.5, 10),
@@ -910,6 +939,7 @@ EXAMPLES = {
         }
     ),
     "lrcourse.keras.training.DataRace.curves": Example({"name": "a", "key": "val_loss"}),
+    "lrcourse.keras.training.DataRace.final_weights": Example({"name": "b", "seed": 1}),
     "lrcourse.keras.training.DataRace.diverged": Example({"name": "b"}),
     "lrcourse.keras.training.DataRace.final": Example({"key": "loss"}),
     "lrcourse.keras.training.DataRace.table": Example({"names": ["a"], "keys": ["val_loss"]}),
@@ -954,6 +984,7 @@ EXAMPLES = {
             "epochs": 1,
             "batch_size": 8,
             "hidden": (4,),
+            "score_training": False,
         },
         seconds=KERAS,
     ),
@@ -991,6 +1022,7 @@ EXAMPLES = {
         ok={"losses": NON_FINITE, "smoothed": NON_FINITE, "stopped": {"text", "'False'"}},
     ),
     "lrcourse.finder.RangeTest.suggest": Example({"rule": "valley"}, result=rates),
+    "lrcourse.finder.RangeTest.replay": Example({"beta": 0.9, "stop_factor": 3.0}),
     "lrcourse.finder.NumpyTrainer": Example(
         lambda: {
             "loss_and_gradient": numpy_trainer().loss_and_gradient,
@@ -1166,6 +1198,13 @@ EXAMPLES = {
             "decay_steps": 10,
             "lr_range": (0.1, 10.0),
         },
+        seconds=10,
+    ),
+    "lrcourse.ui.finder.RaceEpochExplorer": Example(
+        lambda: {"race": DATA_RACE, "key": "val_accuracy", "epoch": 1}, seconds=10
+    ),
+    "lrcourse.ui.finder.RangeTestExplorer": Example(
+        lambda: {"test": RANGE_TEST, "beta": 0.9, "stop_factor": 4.0, "rule": "valley"},
         seconds=10,
     ),
     "lrcourse.ui.playground.PlateauExplorer": Example(

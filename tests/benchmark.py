@@ -4,6 +4,7 @@
     python tests/benchmark.py --import --sliders
     python tests/benchmark.py --notebooks notebooks/01_*.ipynb
     python tests/benchmark.py --notebooks --repeat 3   # fastest of 3 runs per notebook
+    python tests/benchmark.py --flops          # Part IV's training: FLOP/s against the peak
     python tests/benchmark.py --strict         # exit 1 when anything is over budget
 
 Budgets (from the course design): every notebook of Parts I-III executes headless in 30 s, every
@@ -113,6 +114,11 @@ EXPLORERS = [
         [{"patience": int(p)} for p in np.arange(30) % 15],
     ),
     (
+        "20 RangeTestExplorer (a recorded test, re-read)",
+        lambda: range_test_explorer(),
+        [{"beta": round(float(b), 2)} for b in np.linspace(0.0, 0.99, 30)],
+    ),
+    (
         "17 PlaygroundExplorer (NumPy training run)",
         lambda: playground_explorer(),
         [{"peak_learning_rate": float(lr)} for lr in np.geomspace(0.3, 10.0, 30)],
@@ -168,6 +174,22 @@ def playground_explorer():
     from lrcourse.ui.playground import PlaygroundExplorer
 
     return PlaygroundExplorer(DigitsTask(steps=200, batch_size=64, seed=0))
+
+
+def range_test_explorer():
+    from lrcourse.finder import NumpyTrainer, range_test
+    from lrcourse.ui.finder import RangeTestExplorer
+
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((2000, 5))
+    y = x @ np.arange(5.0) + rng.standard_normal(2000)
+
+    def loss_and_gradient(params, xb, yb):
+        residual = xb @ params - yb
+        return float(np.mean(residual**2)), 2 * xb.T @ residual / len(yb)
+
+    trainer = NumpyTrainer(loss_and_gradient, np.zeros(5), x, y)
+    return RangeTestExplorer(range_test(trainer, min_rate=1e-5, max_rate=10.0, steps=300))
 
 
 def verdict(value, budget):
@@ -329,6 +351,109 @@ def bench_sliders(explorers=EXPLORERS):
     return over
 
 
+def best_seconds(work, repeat=5):
+    """The fastest of ``repeat`` timed calls of ``work`` (after one untimed warm-up call)."""
+    work()
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        work()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def matmul_peaks(n=2048):
+    """GFLOP/s of one n x n float32 matrix product: NumPy's BLAS and TensorFlow as the course
+    configures it (oneDNN off, so TensorFlow's own kernels): the machine's practical peaks."""
+    import lrcourse
+
+    lrcourse.setup(seed=0, tensorflow=True)
+    import tensorflow as tf
+
+    rng = np.random.default_rng(0)
+    a, b = (rng.standard_normal((n, n), dtype=np.float32) for _ in range(2))
+    ta, tb = tf.constant(a), tf.constant(b)
+    flops = 2 * n**3
+    return {
+        "NumPy (BLAS) matmul": flops / best_seconds(lambda: a @ b) / 1e9,
+        "TensorFlow matmul": flops / best_seconds(lambda: (ta @ tb).numpy()) / 1e9,
+    }
+
+
+def article_dataset():
+    """The range-test article's split of the wine data, as notebooks 20 and 21 build it."""
+    from sklearn.model_selection import train_test_split
+    from sklearn.preprocessing import StandardScaler
+
+    from lrcourse import bundled
+    from lrcourse.data import Dataset
+
+    x, y = bundled.wine_quality()
+    x_train, x_test, y_train, y_test = train_test_split(x, y, test_size=0.2, random_state=42)
+    scaler = StandardScaler().fit(x_train)
+    return Dataset(
+        "wine_article", "binary",
+        scaler.transform(x_train).astype("float32"), y_train.astype("int32"),
+        scaler.transform(x_test).astype("float32"), y_test.astype("int32"), "article split",
+    )  # fmt: skip
+
+
+def training_flops_per_example(n_features, hidden, outputs=1):
+    """Floating-point operations to train a dense network on one example: 6 per weight
+    (a multiply-add forward, two backward: the gradients of the weights and of the inputs)."""
+    widths = [n_features, *hidden, outputs]
+    return 6 * sum(a * b for a, b in zip(widths, widths[1:], strict=False))
+
+
+def bench_flops(epochs=2):
+    """The Part IV runs (notebook 20's epoch-wise test: one network; notebook 21's retraining:
+    35 networks side by side), timed over a few epochs: their arithmetic per second, against the
+    machine's matmul peaks, and the time the full 100-epoch runs take at that speed."""
+    peaks = matmul_peaks()  # first: it imports TensorFlow the quiet way (lrcourse.setup)
+    import keras
+
+    from lrcourse.keras.training import race_on_data
+
+    wine, hidden, batch = article_dataset(), (128, 256, 256), 32
+    per_example = training_flops_per_example(wine.n_features, hidden)
+    per_epoch = per_example * len(wine.x_train)
+    runs = {"20 epoch-wise test (1 network)": 1, "21 retraining (7 rates x 5 seeds)": 35}
+    rows = []
+    for name, networks in runs.items():
+        rates = [0.001 * 1.3**k for k in range(max(1, networks // 5))]
+        seeds = (0,) if networks == 1 else (0, 1, 2, 3, 4)
+        optimizers = {f"{r:.3g}": keras.optimizers.Adam(r) for r in rates}
+
+        def work(optimizers=optimizers, seeds=seeds, epochs=epochs):
+            race_on_data(
+                wine, optimizers, seeds=seeds, epochs=epochs, batch_size=batch, hidden=hidden,
+                score_training=False,
+            )  # fmt: skip
+
+        seconds = best_seconds(work, repeat=2) / epochs
+        speed = networks * per_epoch / seconds / 1e9
+        rows.append(
+            (
+                name,
+                f"{networks * per_epoch * 100 / 1e12:.2f} TFLOP",
+                f"{seconds:.2f} s",
+                f"{speed:.1f} GFLOP/s",
+                " / ".join(f"{speed / peak:.0%}" for peak in peaks.values()),
+                f"{100 * seconds / 60:.1f} min",
+            )
+        )
+    table(
+        "Part IV training runs: arithmetic and speed",
+        ("run", "100 epochs", "per epoch", "speed", "of peaks", "100 epochs at it"),
+        rows,
+    )
+    print(
+        "peaks (float32 2048 x 2048 matmul): "
+        + ", ".join(f"{name} {value:.1f} GFLOP/s" for name, value in peaks.items())
+        + f"; training counted as 6 FLOP per weight per example ({per_example:,} per example)"
+    )
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
@@ -345,6 +470,11 @@ def main(argv=None):
     )
     parser.add_argument("--sliders", action="store_true", help="time the slider updates")
     parser.add_argument(
+        "--flops",
+        action="store_true",
+        help="measure the Part IV training runs' arithmetic speed against the machine's peak",
+    )
+    parser.add_argument(
         "--repeat",
         type=int,
         default=1,
@@ -355,13 +485,15 @@ def main(argv=None):
         "--strict", action="store_true", help="exit with status 1 when anything is over budget"
     )
     args = parser.parse_args(argv)
-    everything = args.notebooks is None and not args.import_ and not args.sliders
+    everything = args.notebooks is None and not (args.import_ or args.sliders or args.flops)
 
     over = False
     if args.import_ or everything:
         over |= bench_import()
     if args.sliders or everything:
         over |= bench_sliders()
+    if args.flops or everything:
+        bench_flops()
     if args.notebooks is not None or everything:
         over |= bench_notebooks(args.notebooks or [], repeat=max(1, args.repeat))
     print("\nover budget or failed: see the OVER and FAIL rows" if over else "\nall within budget")

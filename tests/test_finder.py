@@ -49,7 +49,7 @@ def steepest_by_hand(rates, losses):
 
 def valley_by_hand(rates, losses):
     """Longest strictly decreasing subsequence (first end reaching the longest length), then the
-    point about two thirds of the way along it, as fastai's valley picks it."""
+    point a third plus a sixth of the way along it (halfway), as fastai's valley code picks it."""
     n = len(losses)
     length = []
     for i in range(n):
@@ -231,6 +231,54 @@ def test_an_unknown_rule_is_refused_by_name():
         test.suggest("steep")
 
 
+class Noisy(Quadratic):
+    """The fake trainer with a seeded jitter on every batch's loss, so smoothing matters."""
+
+    def __init__(self, seed=0, **kwargs):
+        super().__init__(**kwargs)
+        self.rng = np.random.default_rng(seed)
+
+    def save(self):
+        self.rng = np.random.default_rng(0)
+        return super().save()
+
+    def step(self, rate):
+        return super().step(rate) * (1 + 0.3 * self.rng.random())
+
+
+@given(st.floats(0.0, 0.99), st.floats(1.01, 20.0))
+@settings(max_examples=60, deadline=None)
+def test_a_replay_is_the_test_that_would_have_run_with_those_settings(beta, factor):
+    """Replaying a recording with (beta, stop_factor) gives what a fresh test with them gives, up
+    to where the recording ends; with the test's own settings it gives the test itself."""
+    recorded = range_test(Noisy(), min_rate=1e-5, max_rate=100.0, steps=150)
+    again = recorded.replay()
+    for name in ("rates", "losses", "smoothed"):
+        np.testing.assert_array_equal(getattr(again, name), getattr(recorded, name))
+    assert again.stopped == recorded.stopped
+    fresh = range_test(
+        Noisy(), min_rate=1e-5, max_rate=100.0, steps=150, beta=beta, stop_factor=factor
+    )
+    replayed = recorded.replay(beta=beta, stop_factor=factor)
+    n = replayed.steps
+    assert n == min(fresh.steps, recorded.steps)
+    np.testing.assert_array_equal(replayed.losses, fresh.losses[:n])
+    np.testing.assert_allclose(replayed.smoothed, fresh.smoothed[:n], rtol=1e-12)
+    assert (replayed.beta, replayed.stop_factor, replayed.planned) == (beta, factor, 150)
+    if fresh.steps <= recorded.steps:
+        assert replayed.stopped == fresh.stopped
+    else:
+        assert replayed.stopped.startswith("the recording ends at rate")
+
+
+def test_a_replay_refuses_bad_settings_by_name():
+    recorded = range_test(Quadratic(), min_rate=1e-5, max_rate=100.0, steps=200)
+    with pytest.raises(ValueError, match="beta"):
+        recorded.replay(beta=1.0)
+    with pytest.raises(ValueError, match="stop_factor"):
+        recorded.replay(stop_factor=1.0)
+
+
 # ------------------------------------------------------------------ the NumPy trainer
 
 
@@ -371,7 +419,71 @@ def test_the_plot_shows_the_recorded_curves_and_marks_each_suggestion():
         draw_range_test(ax, test, rules=("valey",))
 
 
+def test_the_explorer_replays_the_recording_and_marks_the_chosen_rule():
+    from lrcourse.ui.finder import RangeTestExplorer
+
+    recorded = range_test(Noisy(), min_rate=1e-5, max_rate=100.0, steps=200)
+    explorer = RangeTestExplorer(recorded)
+    status = explorer.update(beta=0.9, rule="steepest")
+    replayed = recorded.replay(beta=0.9)
+    np.testing.assert_array_equal(explorer.smoothed_line.get_ydata(), replayed.smoothed)
+    suggested = replayed.suggestions()
+    for name, mark in explorer.marks.items():
+        assert mark.get_xdata()[0] == suggested[name]
+        assert mark.get_markersize() == (12 if name == "steepest" else 7)
+    assert explorer.rule_line.get_xdata()[0] == suggested["steepest"]
+    assert f"steepest {suggested['steepest']:.2g}" in status and "β 0.90" in status
+    status = explorer.update(stop_factor=1.5, beta=0.0)
+    assert explorer.stop_line.get_xdata()[0] == recorded.replay(beta=0.0, stop_factor=1.5).rates[-1]
+    short = RangeTestExplorer(range_test(Quadratic(nan_at=2e-3), min_rate=1e-3, steps=100))
+    assert "too few points" in short.update() and len(short.marks["valley"].get_xdata()) == 0
+    with pytest.raises(ValueError, match="rule"):
+        explorer.update(rule="fastest")
+    with pytest.raises(ValueError, match="test"):
+        RangeTestExplorer(recorded.losses)
+    with pytest.raises(ValueError, match="stop_factor"):
+        RangeTestExplorer(recorded, stop_factor=20)
+
+
 def test_a_range_test_reports_itself_plainly():
     test = range_test(Quadratic(), min_rate=1e-5, max_rate=100.0, steps=200)
     assert isinstance(test, RangeTest)
     assert repr(test).startswith(f"RangeTest({test.steps} of 200 steps")
+
+
+class FakeRace:
+    """What RaceEpochExplorer reads from a race: names, seeds, epochs, history, curves()."""
+
+    names, seeds, epochs = ("slow", "fast"), (0, 1, 2, 3, 4), 6
+
+    def __init__(self):
+        rng = np.random.default_rng(1)
+        self.history = {"val_accuracy": 0.7 + 0.2 * rng.random((2, 5, 7))}
+        self.history["val_accuracy"][1, 2, 4:] = np.nan  # one diverged run
+
+    def curves(self, name, key):
+        return self.history[key][self.names.index(name)]
+
+
+def test_the_epoch_explorer_shows_each_seed_and_mean_after_the_chosen_epoch():
+    from lrcourse.ui.finder import RaceEpochExplorer
+
+    race = FakeRace()
+    explorer = RaceEpochExplorer(race)
+    status = explorer.update(epoch=2)
+    at = race.history["val_accuracy"][:, :, 2]
+    for row in range(2):
+        np.testing.assert_array_equal(explorer.seed_marks[row].get_xdata(), at[row])
+        assert explorer.mean_marks[row].get_xdata()[0] == pytest.approx(at[row].mean())
+    best = int(np.argmax(at.mean(axis=1)))
+    assert f"{at[best].mean():.3f} ({race.names[best]})" in status
+    explorer.update(epoch=5)  # the diverged run has no mean: its setting is left out
+    assert np.isnan(explorer.mean_marks[1].get_xdata()[0])
+    assert "(fast)" not in explorer.status
+    for epoch in (0, 7):  # epoch 0 is the untrained networks: not on the slider
+        with pytest.raises(ValueError, match="epoch"):
+            explorer.update(epoch=epoch)
+    with pytest.raises(ValueError, match="key"):
+        RaceEpochExplorer(race, "loss")
+    with pytest.raises(ValueError, match="race"):
+        RaceEpochExplorer({"names": ("a",)})

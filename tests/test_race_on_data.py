@@ -169,3 +169,41 @@ def test_reference_race_names_bad_rates(rates, match):
 
     with pytest.raises(ValueError, match=match):
         reference_race(rates, epochs=1)
+
+
+def test_without_training_scores_the_loss_is_fits_epoch_mean(wine, race):
+    """score_training=False: the same networks, and ``loss``/``accuracy`` as ``fit`` logs them
+    (the mean over the epoch's batches), after the untrained network's whole-set score."""
+    quick = T.race_on_data(
+        wine, optimizers(), seeds=(0, 1), epochs=2, batch_size=32, score_training=False
+    )
+    for key in ("val_loss", "val_accuracy"):
+        np.testing.assert_array_equal(quick.history[key], race.history[key])
+    np.testing.assert_array_equal(quick.history["loss"][..., 0], race.history["loss"][..., 0])
+    run = T.train(wine, optimizers()["Adam"], epochs=2, batch_size=32, seed=1)
+    np.testing.assert_allclose(quick.curves("Adam", "loss")[1, 1:], run.history["loss"], rtol=2e-5)
+    np.testing.assert_allclose(
+        quick.curves("Adam", "accuracy")[1, 1:], run.history["accuracy"], atol=1e-6
+    )
+    assert not np.allclose(quick.history["loss"][..., 1:], race.history["loss"][..., 1:])
+    with pytest.raises(ValueError, match="score_training must be True or False"):
+        T.race_on_data(wine, optimizers(), epochs=1, score_training="no")
+
+
+def test_the_race_keeps_each_runs_final_weights(wine, race):
+    run = T.train(wine, optimizers()["Momentum slow"], epochs=2, batch_size=32, seed=1)
+    kept = race.final_weights("Momentum slow", 1)
+    assert [w.shape for w in kept] == [w.shape for w in run.weights]
+    for ours, theirs in zip(kept, run.weights, strict=True):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=1e-6)
+    model = T.build_model(wine, (32,), seed=0)
+    model.set_weights(kept)
+    logits = model.predict(wine.x_val, verbose=0)
+    accuracy = (logits.argmax(1) == wine.y_val).mean()
+    assert accuracy == pytest.approx(race.curves("Momentum slow", "val_accuracy")[1, -1], abs=1e-6)
+    kept[0][:] = 0  # a copy: the race keeps its own
+    assert np.any(race.final_weights("Momentum slow", 1)[0])
+    with pytest.raises(ValueError, match="seed"):
+        race.final_weights("Adam", 7)
+    with pytest.raises(ValueError, match="name"):
+        race.final_weights("SGD", 0)

@@ -521,3 +521,15 @@ def test_other_bad_input_names_the_argument(wine):
     ):
         with pytest.raises(ValueError, match=f"^{argument}"):
             T.DataRace(**{**good, "history": {"loss": np.ones((1, 1, 2))}, **kwargs})
+
+
+def test_a_dataset_name_with_spaces_still_gives_a_model_that_trains(wine):
+    """Keras names its graph scopes after the model: a name with spaces or brackets must not
+    break tracing (the model's name is made safe)."""
+    named = data.Dataset(
+        "wine (my split)", wine.task, wine.x_train, wine.y_train, wine.x_val, wine.y_val, "mine"
+    )
+    model = T.build_model(named, (4,), seed=0)
+    assert model.name == "mlp_wine__my_split_"
+    run = T.train(named, keras.optimizers.SGD(0.01), epochs=1, batch_size=64, hidden=(4,))
+    assert np.isfinite(run.history["loss"]).all()

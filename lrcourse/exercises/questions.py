@@ -140,6 +140,17 @@ QUESTIONS = {
         ),
         "which of the two walls of section 1 can a schedule get around?",
     ),
+    "21.1": Question(
+        ("A", "B", "C"),
+        "C",
+        (
+            "paired over five seeds, 0.007 against 0.001 gives 'no difference detected at this "
+            "number of seeds': the 95% interval of the difference contains 0, and the article's "
+            "+3 points lies outside it. One run per rate cannot separate a rate's effect from a "
+            "seed's, and that is all the article had."
+        ),
+        "read the verdict of section 3's comparison, not the seed-0 pair.",
+    ),
 }
 
 

@@ -35,6 +35,7 @@ import hashlib
 import itertools
 import logging
 import random
+import re
 import warnings
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -107,7 +108,8 @@ def build_model(dataset, hidden=(32,), *, seed=0, activation="relu"):
     layers = [keras.Input((dataset.n_features,))]
     layers += [keras.layers.Dense(units, activation=activation) for units in hidden]
     layers.append(keras.layers.Dense(_outputs(dataset)))
-    return keras.Sequential(layers, name=f"mlp_{dataset.name}")
+    # a model name must be a valid TensorFlow scope name: no spaces or brackets
+    return keras.Sequential(layers, name="mlp_" + re.sub(r"[^A-Za-z0-9_.-]", "_", dataset.name))
 
 
 def loss_and_metrics(dataset):
@@ -626,7 +628,9 @@ def _build_stack(dataset, hidden, batch_size, settings, n_seeds):
     return _Stack(twins, tables, state, variables, shapes, run_epoch, evaluate, host)
 
 
-def _train_stacked(stack, dataset, orders, batch_size, *, freq=1, callbacks=None, race=False):
+def _train_stacked(
+    stack, dataset, orders, batch_size, *, freq=1, callbacks=None, race=False, score_training=True
+):
     """Train every network of a freshly reset ``stack`` on ``orders`` (seeds, epochs, n).
 
     Returns ``(history, batch_losses, rates)``: ``history[key]`` a list with one array (nets,)
@@ -637,7 +641,8 @@ def _train_stacked(stack, dataset, orders, batch_size, *, freq=1, callbacks=None
     finite, or when a callback of ``callbacks`` (a ``CallbackList`` on ``stack.host`` that ends
     with a ``History``) says so.
     ``race=True``: every epoch runs, and ``train_loss``, ``train_accuracy`` and the ``val_*``
-    keys are scored on the whole sets before training (epoch 0) and after every epoch.
+    keys are scored on the whole sets before training (epoch 0) and after every epoch (the
+    ``train_*`` keys before training only, if not ``score_training``).
     """
     import tensorflow as tf
 
@@ -677,7 +682,7 @@ def _train_stacked(stack, dataset, orders, batch_size, *, freq=1, callbacks=None
             record("loss", sizes @ losses / n_train)
         if classify:
             record("accuracy", correct.numpy() / n_train)
-        if race:
+        if race and score_training:
             score("train_")
         if race or (epoch + 1) % freq == 0:
             score("val_")
@@ -930,8 +935,9 @@ class DataRace:
 
     Every column is scored after its epoch on the whole training set (``loss``, ``accuracy``) and
     on the validation set (``val_*``); column e = 0 is the seed's untrained network. (``fit``'s
-    own ``loss`` is the mean over the epoch's batches instead, while the weights move.) A diverged
-    run is nan from the epoch where its loss stopped being finite.
+    own ``loss`` is the mean over the epoch's batches instead, while the weights move; a race run
+    with ``score_training=False`` records that.) A diverged run is nan from the epoch where its
+    loss stopped being finite. :meth:`final_weights` gives the weights a run ended with.
     """
 
     names: tuple
@@ -940,6 +946,7 @@ class DataRace:
     batch_size: int
     steps_per_epoch: int
     history: dict
+    weights: tuple = ()  # weights[c][s]: the final weights of optimizer c, seed s (or empty)
 
     def __post_init__(self):
         names = tuple(_checks.sequence("names", self.names))
@@ -965,6 +972,31 @@ class DataRace:
             object.__setattr__(self, name, value)
         for name in ("batch_size", "steps_per_epoch"):
             object.__setattr__(self, name, _checks.count(name, getattr(self, name)))
+        weights = self.weights
+        if not isinstance(weights, tuple) or (
+            weights
+            and not (
+                len(weights) == len(names)
+                and all(isinstance(row, tuple) and len(row) == len(seeds) for row in weights)
+                and all(isinstance(run, list | tuple) for row in weights for run in row)
+            )
+        ):
+            raise ValueError(
+                "weights must be () or a tuple per optimizer of a tuple per seed of lists of "
+                f"arrays, got {_brief(weights)}"
+            )
+        weights = tuple(tuple([_weight(w) for w in run] for run in row) for row in weights)
+        object.__setattr__(self, "weights", weights)
+
+    def final_weights(self, name, seed):
+        """The weights one run ended with, as ``build_model(...).get_weights()`` lists them
+        (``model.set_weights`` takes them)."""
+        if not self.weights:
+            raise ValueError("this race kept no weights")
+        c = self.names.index(_checks.choice("name", name, self.names))
+        seed = _checks.count("seed", seed, minimum=0, maximum=MAX_SEED)
+        s = self.seeds.index(_checks.choice("seed", seed, self.seeds))
+        return [w.copy() for w in self.weights[c][s]]
 
     @property
     def steps(self):
@@ -1011,7 +1043,16 @@ class DataRace:
         return "\n".join(lines)
 
 
-def race_on_data(dataset, optimizers, *, seeds=(0, 1, 2), epochs=20, batch_size=64, hidden=(32,)):
+def race_on_data(
+    dataset,
+    optimizers,
+    *,
+    seeds=(0, 1, 2),
+    epochs=20,
+    batch_size=64,
+    hidden=(32,),
+    score_training=True,
+):
     """Train one small network per optimizer and seed, all at once, with real Keras optimizers.
 
     optimizers: ``{name: keras optimizer}``, elementwise, without clipping by norm; they are
@@ -1024,6 +1065,10 @@ def race_on_data(dataset, optimizers, *, seeds=(0, 1, 2), epochs=20, batch_size=
     float32 rounding (``tests/test_race_on_data.py``). Unlike ``fit``'s history, ``loss`` (and
     ``accuracy``) is scored on the whole training set after each epoch, and epoch 0 is the
     untrained network. At most ``MAX_STEPS`` = 1,000,000 updates in all runs together.
+
+    score_training=False skips scoring the whole training set after every epoch (for a wide
+    network a fifth of the work): ``loss`` and ``accuracy`` after epoch e are then ``fit``'s, the
+    mean over the epoch's batches while the weights move (column 0 is still the untrained network).
     """
     dataset = _dataset(dataset)
     if not isinstance(optimizers, dict) or not optimizers:
@@ -1045,6 +1090,7 @@ def race_on_data(dataset, optimizers, *, seeds=(0, 1, 2), epochs=20, batch_size=
     epochs = _checks.count("epochs", epochs)
     batch_size = _checks.count("batch_size", batch_size, maximum=len(dataset.x_train))
     hidden = _hidden(hidden)
+    score_training = _checks.flag("score_training", score_training)
     steps = dataset.steps_per_epoch(batch_size)
     updates = len(optimizers) * len(seeds) * epochs * steps
     if updates > _checks.MAX_STEPS:
@@ -1058,7 +1104,13 @@ def race_on_data(dataset, optimizers, *, seeds=(0, 1, 2), epochs=20, batch_size=
     stack = _stack(dataset, hidden, batch_size, list(optimizers.values()), len(seeds), total)
     stack.reset(_rows(dataset, hidden, seeds), [_rate(opt, total) for opt in optimizers.values()])
     orders = np.stack([epoch_orders(len(dataset.x_train), epochs, s) for s in seeds])
-    records, _, _ = _train_stacked(stack, dataset, orders, batch_size, race=True)
+    records, _, _ = _train_stacked(
+        stack, dataset, orders, batch_size, race=True, score_training=score_training
+    )
+    if not score_training:  # fit's running means after the untrained network's whole-set score
+        for key in ("loss", "accuracy"):
+            if key in records:
+                records[f"train_{key}"] += records[key]
     shape = (len(optimizers), len(seeds), epochs + 1)
     history = {
         key.removeprefix("train_"): np.stack(values, axis=-1).reshape(shape)
@@ -1070,7 +1122,10 @@ def race_on_data(dataset, optimizers, *, seeds=(0, 1, 2), epochs=20, batch_size=
     after = np.arange(epochs + 1) >= first[..., None]
     for values in history.values():
         values[after] = np.nan
-    return DataRace(tuple(optimizers), seeds, epochs, batch_size, steps, history)
+    weights = tuple(
+        tuple(stack.weights(c, s) for s in range(len(seeds))) for c in range(len(optimizers))
+    )
+    return DataRace(tuple(optimizers), seeds, epochs, batch_size, steps, history, weights)
 
 
 # ---------------------------------------------------------------- argument checks
