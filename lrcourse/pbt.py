@@ -80,6 +80,12 @@ class Copy:
     copied: dict
     explored: dict
 
+    def __post_init__(self):
+        for name in ("round", "step", "loser", "winner"):
+            object.__setattr__(self, name, _checks.count(name, getattr(self, name), minimum=0))
+        object.__setattr__(self, "copied", _hyper(self.copied, "copied"))
+        object.__setattr__(self, "explored", _hyper(self.explored, "explored"))
+
 
 @dataclass(frozen=True)
 class PBTResult:
@@ -92,6 +98,26 @@ class PBTResult:
     copies: tuple
     members: tuple
     ready_steps: int
+
+    def __post_init__(self):
+        scores = _checks.array("scores", self.scores, ndim=2, finite=False)
+        population, rounds = scores.shape
+        steps = _checks.count("ready_steps", self.ready_steps) * rounds
+        if not isinstance(self.hyper, dict) or not self.hyper:
+            raise ValueError(f"hyper must be a non-empty dict, got {_checks._brief(self.hyper)}")
+        hyper = {
+            str(k): _checks.array(f"hyper[{k!r}]", v, shape=(population, steps))
+            for k, v in self.hyper.items()
+        }
+        if not isinstance(self.copies, tuple) or not all(
+            isinstance(c, Copy) and c.loser < population and c.winner < population
+            for c in self.copies
+        ):
+            raise ValueError("copies must be a tuple of Copy records of these members")
+        if not isinstance(self.members, tuple) or len(self.members) != population:
+            raise ValueError(f"members must be a tuple of {population} (params, state, hyper)")
+        object.__setattr__(self, "scores", scores)
+        object.__setattr__(self, "hyper", hyper)
 
     @property
     def best(self):
@@ -203,12 +229,12 @@ def _factors(factors):
 
 
 def _space(space, hyper, probability):
-    if probability == 0:
+    if space is None and probability == 0:
         return space
     if not isinstance(space, dict) or not all(callable(space.get(n)) for n in hyper):
         raise ValueError(
-            f"space must map every hyperparameter {sorted(hyper)} to a function of a numpy "
-            f"Generator when resample_probability > 0, got {space!r}"
+            f"space must be None or map every hyperparameter {sorted(hyper)} to a function of "
+            f"a numpy Generator (needed when resample_probability > 0), got {_checks._brief(space)}"
         )
     return space
 

@@ -19,7 +19,7 @@ import ipywidgets as widgets
 import numpy as np
 from matplotlib.figure import Figure
 
-from lrcourse import data, evidence, exercises, finder, schedules
+from lrcourse import data, evidence, exercises, finder, pbt, schedules
 from lrcourse import landscapes as L
 from lrcourse import optimizers as O
 from lrcourse import race as R
@@ -165,6 +165,22 @@ def numpy_trainer():
     return finder.NumpyTrainer(loss_and_gradient, np.zeros(2), x, y, batch_size=2)
 
 
+def pbt_parts():
+    """A tiny PBT task: members descend w^2 / 2 with their own learning rate."""
+
+    def init(member, rng):
+        return np.array([1.0]), None, {"learning_rate": 0.1 * (member + 1)}
+
+    def step(params, state, hyper):
+        return params - hyper["learning_rate"] * params, state
+
+    def evaluate(params):
+        return float(params[0] ** 2)
+
+    return init, step, evaluate
+
+
+PBT_RESULT = pbt.pbt(*pbt_parts(), population=4, rounds=3, ready_steps=2, fraction=0.25)
 DATA_RACE = T.DataRace(
     ("a", "b"),
     (0, 1),
@@ -206,6 +222,7 @@ INSTANCES = {
     ),
     "lrcourse.evidence.Comparison": lambda: COMPARISON,
     "lrcourse.finder.RangeTest": lambda: RANGE_TEST,
+    "lrcourse.pbt.PBTResult": lambda: PBT_RESULT,
     "lrcourse.finder.NumpyTrainer": numpy_trainer,
     "lrcourse.keras.finder.KerasTrainer": keras_trainer,
     "lrcourse.keras.training.Run": lambda: T.Run(
@@ -609,6 +626,59 @@ EXAMPLES = {
     ),
     "lrcourse.plateau.ReduceLROnPlateau.update": Example(
         {"current": 1.0}, ok={"current": {"nan", "inf", "-inf"}}, fresh=True
+    ),
+    # ------------------------------------------------------------ population-based training
+    "lrcourse.pbt.truncation": Example(
+        lambda: {
+            "scores": [0.5, 0.1, 0.3, 0.2, 0.9],
+            "fraction": 0.2,
+            "rng": np.random.default_rng(0),
+            "lower_is_better": True,
+        },
+        ok={"scores": {"nan", "inf", "-inf", "array([nan])"}},  # a diverged member ranks last
+    ),
+    "lrcourse.pbt.explore": Example(
+        lambda: {
+            "hyper": {"learning_rate": 0.1},
+            "rng": np.random.default_rng(0),
+            "factors": (0.8, 1.2),
+            "resample_probability": 0.5,
+            "space": {"learning_rate": lambda g: 0.05},
+        }
+    ),
+    "lrcourse.pbt.pbt": Example(
+        lambda: dict(
+            zip(("init", "step", "evaluate"), pbt_parts(), strict=True),
+            population=4,
+            rounds=2,
+            ready_steps=2,
+            fraction=0.25,
+            factors=(0.8, 1.2),
+            resample_probability=0.0,
+            space=None,
+            seed=0,
+        )
+    ),
+    "lrcourse.pbt.PBTResult.ancestors": Example({"member": 1}),
+    "lrcourse.pbt.Copy": Example(
+        {
+            "round": 0,
+            "step": 2,
+            "loser": 0,
+            "winner": 3,
+            "copied": {"learning_rate": 0.4},
+            "explored": {"learning_rate": 0.32},
+        }
+    ),
+    "lrcourse.pbt.PBTResult": Example(
+        lambda: {
+            "hyper": PBT_RESULT.hyper,
+            "scores": PBT_RESULT.scores,
+            "copies": PBT_RESULT.copies,
+            "members": PBT_RESULT.members,
+            "ready_steps": PBT_RESULT.ready_steps,
+        },
+        ok={"scores": {"nan", "inf", "-inf", "array([nan])"}},  # a diverged member's score
     ),
     "lrcourse.plateau.replay_plateau": Example(
         {
