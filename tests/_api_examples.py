@@ -28,6 +28,7 @@ from lrcourse.plateau import ReduceLROnPlateau, replay_plateau
 from lrcourse.softmax import DigitsTask
 from lrcourse.ui import widgets as W
 from lrcourse.ui.finder import RaceEpochExplorer, RangeTestExplorer
+from lrcourse.ui.pbt import PBTExplorer
 from lrcourse.ui.playground import PlateauExplorer, PlaygroundExplorer
 from lrcourse.ui.race import RaceExplorer
 
@@ -415,6 +416,7 @@ INSTANCES.update(
         ),
         "lrcourse.ui.finder.RangeTestExplorer": lambda: RangeTestExplorer(RANGE_TEST),
         "lrcourse.ui.finder.RaceEpochExplorer": lambda: RaceEpochExplorer(DATA_RACE),
+        "lrcourse.ui.pbt.PBTExplorer": lambda: PBTExplorer(population=4, rounds=3, ready_steps=2),
     }
 )
 # A schedule or optimizer that no longer exists is left out (the fuzz then asks for new ones).
@@ -660,6 +662,11 @@ EXAMPLES = {
         )
     ),
     "lrcourse.pbt.PBTResult.ancestors": Example({"member": 1}),
+    "lrcourse.ui.pbt.noisy_bowl_task": Example({"noise": 1.0, "steps": 100}),
+    "lrcourse.ui.pbt.PBTExplorer": Example(
+        {"population": 4, "fraction": 0.25, "factor": 1.25, "rounds": 3, "ready_steps": 2},
+        seconds=10,
+    ),
     "lrcourse.pbt.Copy": Example(
         {
             "round": 0,

@@ -119,3 +119,25 @@ def test_bad_inputs_to_the_rules_are_refused_by_name():
         explore({"lr": -1.0})
     with pytest.raises(ValueError, match="evaluate"):
         pbt(Quadratic().init, Quadratic().step, lambda p: "bad", population=2, rounds=1)
+
+
+def test_the_explorer_draws_every_member_and_the_best_lineage():
+    from lrcourse.ui.pbt import PBTExplorer
+
+    explorer = PBTExplorer(population=8, fraction=0.25, factor=1.25, rounds=6, ready_steps=5)
+    status = explorer.update(population=10)
+    result = explorer.result
+    rates = result.hyper["learning_rate"]
+    assert rates.shape == (10, 30) and len(explorer.members.get_segments()) == 10
+    np.testing.assert_array_equal(explorer.members.get_segments()[3][:, 1], rates[3])
+    line = explorer.lineage.get_ydata()
+    for r, m in result.ancestors(result.best):
+        np.testing.assert_array_equal(line[r * 5 : (r + 1) * 5], rates[m, r * 5 : (r + 1) * 5])
+    assert f"{len(result.copies)} copies" in status and len(result.copies) == 5 * 2
+    for c in result.copies:  # factor 1.25: a copied rate is multiplied by 1.25 or 1 / 1.25
+        ratio = c.explored["learning_rate"] / c.copied["learning_rate"]
+        assert np.isclose(ratio, 1.25) or np.isclose(ratio, 0.8)
+    with pytest.raises(ValueError, match="population"):
+        explorer.update(population=1)
+    with pytest.raises(ValueError, match="factor"):
+        PBTExplorer(factor=3.0)

@@ -22,23 +22,32 @@ CURVATURES = np.array([1.0, 10.0])
 _STYLE = {"style": {"description_width": "initial"}}
 
 
-def noisy_bowl_task(noise=1.0):
+def noisy_bowl_task(noise=1.0, steps=2000):
     """``(init, step, evaluate)`` for :func:`lrcourse.pbt.pbt` on the noisy bowl: each member
     starts at (3, 3) with a rate drawn log-uniformly from [1e-3, 0.2]; ``noise`` is the standard
-    deviation of the gradient noise (>= 0)."""
-    noise = _checks.non_negative("noise", noise)
+    deviation of the gradient noise (0 to 1e6), drawn from a fixed table of ``steps`` steps per
+    member stream (a member that copies another continues on the other's stream, as a copied
+    data loader would). Weights are a pair of floats: copying them costs nothing."""
+    noise = _checks.number("noise", noise, low=0, high=1e6)  # beyond, the walk is all noise
+    steps = _checks.count("steps", steps, maximum=100_000)
+    table = noise * np.random.default_rng(0).standard_normal((64, steps, 2))
+    table = table.tolist()  # plain floats: one step is a few float operations
 
     def init(member, rng):
-        state = np.random.default_rng(rng.integers(2**32))  # each member's own noise
-        return np.array([3.0, 3.0]), state, {"learning_rate": float(10 ** rng.uniform(-3, -0.7))}
+        rate = float(10 ** rng.uniform(-3, -0.7))
+        return (3.0, 3.0), (int(rng.integers(64)), 0), {"learning_rate": rate}
 
     def step(w, state, hyper):
-        grad = CURVATURES * w + noise * state.standard_normal(2)
-        return w - hyper["learning_rate"] * grad, state
+        stream, t = state
+        n0, n1 = table[stream][t % steps]
+        rate = hyper["learning_rate"]
+        return (w[0] - rate * (w[0] + n0), w[1] - rate * (10.0 * w[1] + n1)), (stream, t + 1)
 
     def evaluate(w):
-        with np.errstate(all="ignore"):
-            return float(0.5 * np.sum(CURVATURES * w**2))
+        try:
+            return 0.5 * (w[0] ** 2 + 10.0 * w[1] ** 2)
+        except OverflowError:  # a diverged member
+            return float("inf")
 
     return init, step, evaluate
 
