@@ -14,12 +14,13 @@ import math
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import ipywidgets as widgets
 import numpy as np
 from matplotlib.figure import Figure
 
-from lrcourse import data, evidence, exercises, finder, pbt, schedules
+from lrcourse import citations, data, evidence, exercises, finder, pbt, schedules
 from lrcourse import landscapes as L
 from lrcourse import optimizers as O
 from lrcourse import race as R
@@ -37,7 +38,9 @@ with warnings.catch_warnings():
     import keras
     from test_exercises_schedules import WSDBase
 
+    from lrcourse.keras import pbt as KP
     from lrcourse.keras import training as T
+    from lrcourse.keras import tune as KT
     from lrcourse.keras.finder import KerasTrainer
     from lrcourse.keras.schedules import KerasSchedule
 
@@ -200,6 +203,30 @@ def keras_trainer():
     return KerasTrainer(model, TINY.x_train, TINY.y_train.astype("float32"), batch_size=8)
 
 
+DATA_PBT = KP.pbt_on_data(
+    TINY, keras.optimizers.SGD(0.1), [0.1, 0.3, 0.05], epochs=2, batch_size=8, hidden=(4,)
+)
+RAY_PBT = KT.RayPBT(
+    DATA_PBT.result,
+    DATA_PBT.report,
+    DATA_PBT.report_accuracy,
+    0,
+    2,
+    True,
+    restores=(KT.Restore(1, 0, 1, 0.24, "0a1b", "0a1b"),),
+    policy=((1, 0, 1, 0.3, 0.24),),
+    digests=(("0a1b", "2c3d"), ("0a1b", "4e5f"), ("0a1b", "6a7b")),
+    settings={"synch": True},
+    version="2.60.0",
+)
+
+
+def data_pbt_fields():
+    """DataPBT's fields, as DATA_PBT holds them."""
+    names = ("result", "report", "report_accuracy", "seed", "epochs", "exploit")
+    return {name: getattr(DATA_PBT, name) for name in names}
+
+
 SWEEP = {0.1: [0.5, 0.52, 0.49, 0.51, 0.5], 0.15: [0.4, 0.42, 0.41, 0.4, 0.43], 0.22: [0.45] * 5}
 
 INSTANCES = {
@@ -224,6 +251,8 @@ INSTANCES = {
     "lrcourse.evidence.Comparison": lambda: COMPARISON,
     "lrcourse.finder.RangeTest": lambda: RANGE_TEST,
     "lrcourse.pbt.PBTResult": lambda: PBT_RESULT,
+    "lrcourse.keras.pbt.DataPBT": lambda: DATA_PBT,
+    "lrcourse.keras.tune.RayPBT": lambda: RAY_PBT,
     "lrcourse.finder.NumpyTrainer": numpy_trainer,
     "lrcourse.keras.finder.KerasTrainer": keras_trainer,
     "lrcourse.keras.training.Run": lambda: T.Run(
@@ -1065,6 +1094,60 @@ EXAMPLES = {
         },
         seconds=KERAS,
     ),
+    "lrcourse.keras.pbt.pbt_on_data": Example(
+        lambda: {
+            "dataset": TINY,
+            "optimizer": keras.optimizers.SGD(0.1),
+            "learning_rates": [0.1, 0.2, 0.05],
+            "seed": 0,
+            "epochs": 2,
+            "ready_epochs": 1,
+            "batch_size": 8,
+            "hidden": (4,),
+            "fraction": 0.4,
+            "factors": (0.8, 1.2),
+            "resample_probability": 0.5,
+            "space": {"learning_rate": lambda rng: float(rng.uniform(0.01, 0.5))},
+            "exploit": True,
+        },
+        seconds=KERAS,
+    ),
+    "lrcourse.keras.pbt.DataPBT": Example(data_pbt_fields),
+    "lrcourse.keras.pbt.DataPBT.curve": Example({"key": "report"}),
+    "lrcourse.keras.tune.RayPBT": Example(
+        lambda: {
+            **data_pbt_fields(),
+            "restores": RAY_PBT.restores,
+            "policy": RAY_PBT.policy,
+            "digests": RAY_PBT.digests,
+            "settings": {"synch": True},
+            "resumes": 3,
+            "workers": 1,
+            "version": "2.60.0",
+        },
+        ok={"version": {"text", "'False'"}},
+    ),
+    "lrcourse.keras.tune.Restore": Example(
+        {
+            "epoch": 1,
+            "member": 0,
+            "donor": 1,
+            "learning_rate": 0.24,
+            "saved": "0a1b",
+            "loaded": "0a1b",
+        },
+        ok={"saved": {"text", "'False'"}, "loaded": {"text", "'False'"}},
+    ),
+    "lrcourse.keras.tune.scheduler_settings": Example(
+        {
+            "population": 10,
+            "ready_epochs": 1,
+            "fraction": 0.2,
+            "factors": (0.8, 1.2),
+            "resample_probability": 0.0,
+        }
+    ),
+    "lrcourse.keras.pbt.DataPBT.final": Example({"key": "report_accuracy"}),
     # ------------------------------------------------------------ finder
     "lrcourse.finder.exponential_rates": Example(
         {"min_rate": 1e-4, "max_rate": 1.0, "steps": 20}, result=rates
@@ -1300,6 +1383,8 @@ EXAMPLES = {
 
 # Callables the fuzz does not probe, each with the reason.
 SKIP = {
+    "lrcourse.keras.tune.pbt_on_ray": "starts a Ray cluster (half a minute); tests/test_tune.py "
+    "probes its arguments and runs it end to end",
     # hooks: the package calls them with arguments it has already checked
     "lrcourse.schedules.Schedule.formula": "the hook a schedule defines: __call__ (NumPy) and "
     "KerasSchedule (keras.ops) call it with checked steps and an ops module",
@@ -1385,3 +1470,31 @@ NEW_EXAMPLES = {
     ),
 }
 EXAMPLES.update(NEW_EXAMPLES)
+
+# ---------------------------------------------------------------- citations (notebook 24)
+
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+_FAIR_RACE = {"notebook": "09", "cell": "fair-race"}
+INSTANCES["lrcourse.citations.Sources"] = lambda: citations.Sources(NOTEBOOKS)
+EXAMPLES.update(
+    {
+        "lrcourse.citations.parse_comparisons": Example(
+            {"text": str(COMPARISON)}, ok={"text": {"text", "'False'"}}
+        ),
+        "lrcourse.citations.Sources": Example({"directory": str(NOTEBOOKS)}),
+        "lrcourse.citations.Sources.path": Example({"notebook": "09"}),
+        "lrcourse.citations.Sources.available": Example(
+            dict(_FAIR_RACE), ok={"cell": {"text", "'False'"}}
+        ),
+        "lrcourse.citations.Sources.read": Example(dict(_FAIR_RACE), result=text),
+        "lrcourse.citations.Sources.section": Example(dict(_FAIR_RACE), result=text),
+        "lrcourse.citations.Sources.link": Example({**_FAIR_RACE, "label": "09"}, result=text),
+        "lrcourse.citations.Sources.quote": Example({**_FAIR_RACE, "text": "Adam 0.02"}),
+        "lrcourse.citations.Sources.find": Example({**_FAIR_RACE, "pattern": r"Adam (\S+)"}),
+        "lrcourse.citations.Sources.comparison": Example({**_FAIR_RACE, "index": 0}),
+        "lrcourse.citations.Sources.row": Example({**_FAIR_RACE, "name": "Adam 0.02", "index": 0}),
+        "lrcourse.citations.Sources.article_says": Example(
+            {"notebook": "09", "cell": "article-adam"}, result=text
+        ),
+    }
+)

@@ -119,6 +119,11 @@ EXPLORERS = [
         [{"beta": round(float(b), 2)} for b in np.linspace(0.0, 0.99, 30)],
     ),
     (
+        "22 PBTExplorer (PBT on a noisy bowl, 16 members x 200 steps)",
+        lambda: pbt_explorer(),
+        [{"factor": round(float(f), 2)} for f in np.linspace(1.05, 2.0, 30)],
+    ),
+    (
         "17 PlaygroundExplorer (NumPy training run)",
         lambda: playground_explorer(),
         [{"peak_learning_rate": float(lr)} for lr in np.geomspace(0.3, 10.0, 30)],
@@ -174,6 +179,12 @@ def playground_explorer():
     from lrcourse.ui.playground import PlaygroundExplorer
 
     return PlaygroundExplorer(DigitsTask(steps=200, batch_size=64, seed=0))
+
+
+def pbt_explorer():
+    from lrcourse.ui.pbt import PBTExplorer
+
+    return PBTExplorer(population=16, fraction=0.25, factor=1.25)
 
 
 def range_test_explorer():

@@ -151,6 +151,30 @@ QUESTIONS = {
         ),
         "read the verdict of section 3's comparison, not the seed-0 pair.",
     ),
+    "22.1": Question(
+        ("A", "B", "C"),
+        "B",
+        (
+            "the copies carry the whole optimizer state (a test checks that a copier continues "
+            "exactly as its donor would), and plain SGD has no momentum to need. Every search, "
+            "grid and random included, got 'no difference detected' against the constant 0.45: "
+            "on this short task five seeds show no gain from a schedule over a good constant, "
+            "which says nothing about longer tasks, where the paper reports its gains."
+        ),
+        "look at the grid search's verdict as well as PBT's, and at what the optimizer is.",
+    ),
+    "24.1": Question(
+        ("A", "B", "C"),
+        "B",
+        (
+            "a preference is a ranking, and the course ranks only by verdicts: Adam at its best "
+            "rate was 'better' than plain SGD at its best, and against the five others five seeds "
+            "detected no difference. 'No difference detected' is not 'the same' (C), and 'never "
+            "worse' is not 'better' (A)."
+        ),
+        "read which verdicts were 'better' and which were 'no difference detected', and what "
+        "each of those words claims.",
+    ),
 }
 
 
@@ -162,3 +186,27 @@ def check_question(answer, question):
         return wrong(f"question must be one of {', '.join(QUESTIONS)}; got {brief(question)}.")
     q = QUESTIONS[question]
     return check_choice(answer, q.correct, q.options, explanation=q.explanation, hint=q.hint)
+
+
+# Notebook 23: population-based training on Ray Tune.
+QUESTIONS["23.1"] = Question(
+    ("A", "B", "C"),
+    "B",
+    (
+        "Ray takes ceil(0.25 x 10) = 3 members (at most half of them): every round the three "
+        "worst each copy one of the three best. The hand-written rule rounds down, floor(2.5) = 2."
+    ),
+    "Ray's default quantile_fraction is 0.25, and Ray rounds the count up (section 8).",
+)
+QUESTIONS["23.2"] = Question(
+    ("A", "B", "C"),
+    "B",
+    (
+        "Ray restores what the checkpoint holds, and nothing else. Without the optimizer's "
+        "variables the copier goes on with the donor's weights and a velocity that belongs to "
+        "other weights (its own, or zero in a fresh worker): not the donor's state, and the run "
+        "is no longer a copy. Save and load every optimizer variable, as section 3's trainable "
+        "does."
+    ),
+    "what does Ray hand from the donor to the copier, besides the configuration?",
+)

@@ -7,6 +7,8 @@
   Part III's reference experiment, and the optimizer race on real data.
 - :mod:`lrcourse.keras.finder`: ``KerasTrainer``, the range test (:mod:`lrcourse.finder`) on any
   compiled Keras model.
+- :mod:`lrcourse.keras.pbt`: ``pbt_on_data``, population-based training (:mod:`lrcourse.pbt`) of
+  Keras networks on the fast path, one twin optimizer per member.
 
 Import the submodule you need; importing this package alone imports nothing heavy.
 """

@@ -94,7 +94,7 @@ class PBTExplorer(Explorer):
         )
         self.ax_loss.set(
             xlim=(0.5, self.rounds + 0.5),
-            ylim=(1e-3, 1e2),
+            ylim=(1e-7, 1e2),
             yscale="log",
             xlabel="round",
             ylabel="best loss of the population",
