@@ -554,12 +554,13 @@ def member_class():
     It is the course's network and Keras's SGD in float32 NumPy: the layers and initial weights
     of ``build_model``, the batches of ``epoch_orders``, the mean loss of each batch (softmax
     cross-entropy on logits, sigmoid cross-entropy, or squared error), and Keras 3's update rule
-    (``m = momentum * m - rate * g``, then ``w += m``, or ``w += momentum * m - rate * g`` with
-    Nesterov; ``w -= rate * g`` without momentum). ``tests/test_tune.py`` checks it against the
-    Keras run. It is made in this function so that Ray sends the class itself to the workers:
-    a worker then imports NumPy and not this module, and so not TensorFlow, which would cost
-    every worker process seconds before its first epoch.
+    (:mod:`lrcourse.optimizers`' ``sgd_step``, ``momentum_step`` and ``nesterov_step``).
+    ``tests/test_tune.py`` checks it against the Keras run. It is made in this function so that
+    Ray sends the class itself to the workers: a worker then imports NumPy and the course's
+    NumPy core, not this module, and so not TensorFlow, which would cost every worker process
+    seconds before its first epoch.
     """
+    from lrcourse.optimizers import momentum_step, nesterov_step, sgd_step
 
     class Member:
         def __init__(self, dataset, spec):
@@ -617,13 +618,16 @@ def member_class():
                         grads[i], grads[i + 1] = outputs[i // 2].T @ grad, grad.sum(axis=0)
                         if i:
                             grad = (grad @ self.weights[i].T) * (outputs[i // 2] > 0)
-                    for i, g in enumerate(grads):
+                    for i, g in enumerate(grads):  # the course's update rules, Keras's forms
                         if not self.momentums:
-                            self.weights[i] -= g * rate
+                            self.weights[i], _ = sgd_step(self.weights[i], g, {}, rate)
                             continue
-                        m = self.momentums[i]
-                        m[...] = m * momentum - g * rate
-                        self.weights[i] += m * momentum - g * rate if self.spec["nesterov"] else m
+                        rule = nesterov_step if self.spec["nesterov"] else momentum_step
+                        velocity = {"velocity": self.momentums[i]}
+                        self.weights[i], velocity = rule(
+                            self.weights[i], g, velocity, rate, momentum
+                        )
+                        self.momentums[i] = velocity["velocity"]
                     self.iteration += 1
                 self.epoch += 1
                 (selection, _, _), (report, _, right) = (
