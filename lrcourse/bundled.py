@@ -24,13 +24,24 @@ BUNDLED = {
         "winequalityN.csv.gz",
         "ae21023e87b1d81f4994c011fbbeead69b5b0a23394e46d6f008d6945525c03c",
     ),
+    "ionosphere": (
+        "ionosphere.csv.gz",
+        "fd6dd7864b55d56dac0a1e6e24af9ccc35bf2555ac79af8ab9f3d1daa065ab83",
+    ),
+    "diamonds": (
+        "diamonds.csv.gz",
+        "ded35d24c7319ae5b9e547908ce25f4b8471f2107dd85bcb2a864377ff300b5e",
+    ),
 }
+#: Column names of a file that has no header row (UCI's ionosphere.data has none).
+COLUMNS = {"ionosphere": [f"pulse_{i:02d}" for i in range(1, 35)] + ["class"]}
 FOLDER = Path(__file__).resolve().parent / "datasets"
 
 
 def read_table(name, folder=None):
     """The raw table of a dataset that ships with the package: ``(columns, rows)``, every cell a
-    string as in the file (``""`` for a missing cell). The file's checksum is verified first.
+    string as in the file (``""`` for a missing cell). A file without a header row gets the
+    names in ``COLUMNS``. The file's checksum is verified first.
 
     folder: where the compressed file lies (the package's ``datasets`` folder unless given).
     """
@@ -50,10 +61,11 @@ def read_table(name, folder=None):
         raise ValueError(f"{where}: the file {path} is damaged ({exc}); {fix}") from None
     if hashlib.sha256(text).hexdigest() != digest:
         raise ValueError(
-            f"{where}: the file {path} does not match its checksum (damaged or "
-            f"changed); {fix}"
+            f"{where}: the file {path} does not match its checksum (damaged or changed); {fix}"
         )
     rows = list(csv.reader(io.StringIO(text.decode("utf-8"))))
+    if name in COLUMNS:
+        return list(COLUMNS[name]), rows
     return rows[0], rows[1:]
 
 
@@ -66,3 +78,25 @@ def wine_quality():
     numbers = np.array([[float(cell) for cell in row[1:]] for row in rows])
     quality = numbers[:, columns.index("quality") - 1]
     return np.column_stack([numbers[:, :-1], white]), (quality >= 6).astype(int)
+
+
+def ionosphere():
+    """Features and target as the decay article reads them: the 34 radar measurements as they
+    are (already in [-1, 1]), target 1 for a "good" return (``g``) and 0 for a "bad" one."""
+    _, rows = read_table("ionosphere")
+    x = np.array([[float(cell) for cell in row[:-1]] for row in rows])
+    return x, np.array([row[-1] == "g" for row in rows], dtype=int)
+
+
+#: The diamonds columns the deep-learning article keeps (it drops cut, color and clarity).
+DIAMOND_FEATURES = ("carat", "depth", "table", "x", "y", "z")
+
+
+def diamonds():
+    """Features and target as the deep-learning article prepares them: the categorical columns
+    (cut, color, clarity) removed, the six numeric ones kept, target the price in dollars."""
+    columns, rows = read_table("diamonds")
+    keep = [columns.index(c) for c in DIAMOND_FEATURES]
+    price = columns.index("price")
+    x = np.array([[float(row[i]) for i in keep] for row in rows])
+    return x, np.array([float(row[price]) for row in rows])

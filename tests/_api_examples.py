@@ -476,11 +476,13 @@ EXAMPLES = {
     "lrcourse.data.Dataset": Example(
         lambda: {
             f: getattr(TINY, f)
-            for f in ("name", "task", "x_train", "y_train", "x_val", "y_val", "description")
+            for f in ("name", "task", "x_train", "y_train", "x_val", "y_val", "description", "loss")
         }
     ),
     "lrcourse.data.Dataset.steps_per_epoch": Example({"batch_size": 8}, result=whole_number),
     "lrcourse.bundled.read_table": Example({"name": "wine_quality", "folder": None}),
+    "lrcourse.data.raw_table": Example({"name": "ionosphere"}),
+    "lrcourse.data.article_split": Example({"name": "ionosphere"}),
     # ------------------------------------------------------------ evidence
     "lrcourse.evidence.compare": Example(
         lambda: {

@@ -207,3 +207,27 @@ def test_the_race_keeps_each_runs_final_weights(wine, race):
         race.final_weights("Adam", 7)
     with pytest.raises(ValueError, match="name"):
         race.final_weights("SGD", 0)
+
+
+def test_a_mean_absolute_error_dataset_trains_and_scores_on_that_loss():
+    """The stack's loss follows the dataset's: under MAE each curve is ``train``'s, and the
+    untrained network's score is the mean absolute error of its predictions."""
+    full = data.article_split("diamonds")
+    small = data.Dataset(
+        "diamonds_small",
+        "regression",
+        full.x_train[:600],
+        full.y_train[:600] / 1000,
+        full.x_val[:200],
+        full.y_val[:200] / 1000,
+        "a slice",
+        "mae",
+    )
+    opt = keras.optimizers.Adam(learning_rate=1e-2)
+    race = T.race_on_data(small, {"Adam": opt}, seeds=(0,), epochs=2, batch_size=64)
+    run = T.train(small, opt.from_config(opt.get_config()), epochs=2, batch_size=64, seed=0)
+    np.testing.assert_allclose(race.curves("Adam")[0, 1:], run.history["val_loss"], rtol=2e-5)
+    model = T.build_model(small, (32,), seed=0)
+    error = np.abs(model.predict(small.x_val, verbose=0)[:, 0] - small.y_val).mean()
+    assert race.curves("Adam")[0, 0] == pytest.approx(error, rel=1e-5)
+    assert T.loss_and_metrics(small)[0].name == "mean_absolute_error"

@@ -86,6 +86,7 @@ REFERENCE = {
 MAX_UNITS = 4096  # the widest hidden layer build_model accepts
 MAX_LAYERS = 8  # the most hidden layers build_model accepts
 MAX_SEED = 2**32 - 1  # keras.utils.set_random_seed's limit
+MAX_ORDER_ENTRIES = 10_000_000  # epoch_orders builds epochs x rows integers in memory
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "elu", "gelu", "linear")
 
 
@@ -114,14 +115,18 @@ def build_model(dataset, hidden=(32,), *, seed=0, activation="relu"):
 
 def loss_and_metrics(dataset):
     """``(loss, metrics)`` for ``model.compile``: cross-entropy on logits and accuracy for
-    classification, mean squared error for regression."""
-    task = _dataset(dataset).task
+    classification, mean squared error for regression (mean absolute error if the dataset's
+    ``loss`` is ``"mae"``)."""
+    dataset = _dataset(dataset)
+    task = dataset.task
     if task == "multiclass":
         return keras.losses.SparseCategoricalCrossentropy(from_logits=True), ["accuracy"]
     if task == "binary":
         return keras.losses.BinaryCrossentropy(from_logits=True), [
             keras.metrics.BinaryAccuracy(threshold=0.0, name="accuracy")
         ]
+    if dataset.loss == "mae":
+        return keras.losses.MeanAbsoluteError(), []
     return keras.losses.MeanSquaredError(), []
 
 
@@ -129,14 +134,15 @@ def epoch_orders(n_samples, epochs, seed):
     """The order in which :func:`train` visits the training rows: row ``e`` is epoch ``e``'s
     permutation of ``range(n_samples)``, each drawn afresh from ``np.random.default_rng(seed)``.
 
-    ``epochs * n_samples`` is at most ``MAX_STEPS`` = 1,000,000 (the array is built in memory).
+    ``epochs * n_samples`` is at most ``MAX_ORDER_ENTRIES`` = 10,000,000 (the array is built in
+    memory: 80 MB).
     """
     n_samples = _checks.count("n_samples", n_samples)
     epochs = _checks.count("epochs", epochs)
     seed = _checks.count("seed", seed, minimum=0, maximum=MAX_SEED)
-    if epochs * n_samples > _checks.MAX_STEPS:
+    if epochs * n_samples > MAX_ORDER_ENTRIES:
         raise ValueError(
-            f"epochs * n_samples must be at most {_checks.MAX_STEPS:,}, got {epochs * n_samples:,}"
+            f"epochs * n_samples must be at most {MAX_ORDER_ENTRIES:,}, got {epochs * n_samples:,}"
         )
     return np.stack(list(itertools.islice(_orders(n_samples, seed), epochs)))
 
@@ -548,7 +554,7 @@ def _build_stack(dataset, hidden, batch_size, settings, n_seeds):
     _expected_tracing()
     shapes = [w.shape for w in _initial_weights(dataset, hidden, 0)]
     sizes = [int(np.prod(shape)) for shape in shapes]
-    n_settings, task = len(settings), dataset.task
+    n_settings, task, absolute = len(settings), dataset.task, dataset.loss == "mae"
     n_nets, n_train = n_settings * n_seeds, len(dataset.x_train)
     steps = dataset.steps_per_epoch(batch_size)
     twins, tables, variables = [], [], []
@@ -581,6 +587,8 @@ def _build_stack(dataset, hidden, batch_size, settings, n_seeds):
             per = tf.nn.sigmoid_cross_entropy_with_logits(
                 labels=tf.cast(y, logits.dtype), logits=logits[..., 0]
             )
+        elif absolute:
+            per = tf.abs(logits[..., 0] - y)
         else:
             per = tf.square(logits[..., 0] - y)
         return tf.reduce_mean(per, axis=1)
@@ -839,7 +847,7 @@ def _fingerprint(dataset):
     for part in (dataset.x_train, dataset.y_train, dataset.x_val, dataset.y_val):
         digest.update(f"{part.dtype}{part.shape}".encode())
         digest.update(np.ascontiguousarray(part).tobytes())
-    return dataset.task, digest.hexdigest()
+    return dataset.task, dataset.loss, digest.hexdigest()
 
 
 # ---------------------------------------------------------------- Part III's reference experiment

@@ -287,6 +287,11 @@ def pbt_on_ray(
     run); on a cluster of several machines, a directory or URI that every machine reaches.
     """
     dataset = training._dataset(dataset)
+    if dataset.loss == "mae":  # the NumPy member's gradient is the squared error's
+        raise ValueError(
+            f"dataset {dataset.name!r} is scored by mean absolute error; pbt_on_ray trains on "
+            "the squared error only"
+        )
     _sgd(optimizer)
     rates, seed, epochs, ready_epochs, batch_size, hidden = _population(
         dataset, learning_rates, seed, epochs, ready_epochs, batch_size, hidden, MAX_POPULATION
