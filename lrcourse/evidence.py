@@ -39,11 +39,18 @@ __all__ = [
     "MIN_SEEDS",
     "NO_DIFFERENCE",
     "WORSE",
+    "Claim",
     "Comparison",
     "Row",
     "best_constant",
+    "claim_table",
     "compare",
 ]
+
+HOLDS, FAILS = "holds", "does not hold"
+#: What a source article's claim becomes once measured: it holds, it does not hold (the opposite
+#: was measured), or the comparison detected no difference either way.
+CLAIM_VERDICTS = (HOLDS, FAILS, NO_DIFFERENCE)
 
 
 @dataclass(frozen=True)
@@ -184,8 +191,15 @@ def compare(scores, baseline, *, lower_is_better=True, metric="score", confidenc
         finite = np.isfinite(row)
         if not finite.all():
             results.append(
-                Row(name, math.nan, math.nan, math.nan, math.nan, 0,
-                    f"diverged on {int(np.sum(~finite))} of {n} seeds")
+                Row(
+                    name,
+                    math.nan,
+                    math.nan,
+                    math.nan,
+                    math.nan,
+                    0,
+                    f"diverged on {int(np.sum(~finite))} of {n} seeds",
+                )
             )
             continue
         difference = row - base
@@ -247,6 +261,74 @@ def best_constant(scores, *, lower_is_better=True):
 
 
 _DIVERGED = re.compile(r"diverged on \d+ of \d+ seeds")
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A source article's claim, stated as one row of a :func:`compare` result.
+
+    says: the article's words. comparison: the :class:`Comparison` that tests it. method: the
+    row of ``comparison`` the claim is about. expected: the verdict the claim predicts for that
+    row against the comparison's baseline (``"better"``, ``"worse"``, or the no-difference words
+    for a claim that two methods do equally well).
+    """
+
+    says: str
+    comparison: Comparison
+    method: str
+    expected: str
+
+    def __post_init__(self):
+        _text("says", self.says)
+        if not isinstance(self.comparison, Comparison):
+            raise ValueError(
+                f"comparison must be a Comparison (from compare), got "
+                f"{_checks._brief(self.comparison)}"
+            )
+        self.comparison.row(
+            _checks.choice("method", self.method, [r.name for r in self.comparison.rows])
+        )
+        _checks.choice("expected", self.expected, (BETTER, WORSE, NO_DIFFERENCE))
+
+    @property
+    def measured(self):
+        """What the runs say: means, the paired difference, its interval, wins and verdict."""
+        c, row = self.comparison, self.comparison.row(self.method)
+        if row.diverged:
+            return f"{row.name} {row.verdict}"
+        return (
+            f"{c.metric}: {row.name} {row.mean:.4g} vs {c.baseline} {c.baseline_mean:.4g} "
+            f"(mean over {c.n_seeds} seeds); difference {row.difference:+.4g}, "
+            f"{c.level:.1%} interval [{row.low:+.4g}, {row.high:+.4g}], better on {row.wins} of "
+            f"{c.n_seeds} seeds: {row.verdict}"
+        )
+
+    @property
+    def verdict(self):
+        """``"holds"``, ``"does not hold"`` or ``"no difference detected at this number of
+        seeds"``; a claim that two methods do equally well cannot be confirmed by seeds, only
+        left undetected or refuted, so it never "holds"."""
+        found = self.comparison.verdict(self.method)
+        if found == NO_DIFFERENCE:
+            return NO_DIFFERENCE
+        return HOLDS if found == self.expected else FAILS
+
+
+def claim_table(claims):
+    """The claims of a source article next to what was measured: for each, "the article says",
+    "we measured" and the verdict, as text to print. claims: one or more :class:`Claim`."""
+    claims = list(_checks.sequence("claims", claims))
+    if not claims or not all(isinstance(claim, Claim) for claim in claims):
+        raise ValueError(f"claims must be one or more Claim, got {_checks._brief(claims)}")
+    blocks = []
+    for number, claim in enumerate(claims, 1):
+        blocks.append(
+            f"Claim {number}\n"
+            f"  the article says: {claim.says}\n"
+            f"  we measured:      {claim.measured}\n"
+            f"  verdict:          {claim.verdict}"
+        )
+    return "\n\n".join(blocks)
 
 
 def _text(name, value):
