@@ -483,6 +483,13 @@ EXAMPLES = {
     "lrcourse.bundled.read_table": Example({"name": "wine_quality", "folder": None}),
     "lrcourse.data.raw_table": Example({"name": "ionosphere"}),
     "lrcourse.data.article_split": Example({"name": "ionosphere"}),
+    "lrcourse.keras.articles.decay.step_decay": Example({"epoch": 10}),
+    "lrcourse.keras.articles.decay.exp_decay": Example({"epoch": 10}),
+    "lrcourse.keras.articles.decay.rates": Example(
+        {"run": "step", "steps_per_epoch": 9, "epochs": 12}
+    ),
+    "lrcourse.keras.articles.decay.learning_rates": Example({"steps_per_epoch": 9}),
+    "lrcourse.keras.articles.decay.optimizers": Example({"steps_per_epoch": 9}),
     # ------------------------------------------------------------ evidence
     "lrcourse.evidence.compare": Example(
         lambda: {

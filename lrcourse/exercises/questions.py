@@ -210,3 +210,15 @@ QUESTIONS["23.2"] = Question(
     ),
     "what does Ray hand from the donor to the copier, besides the configuration?",
 )
+
+# Notebook 25: the decay article re-tested.
+QUESTIONS["25.1"] = Question(
+    ("A", "B", "C"),
+    "B",
+    (
+        "the step schedule holds 0.1 for epochs 0-9, so up to epoch 10 the step run is the "
+        "constant 0.1 with momentum 0.9: the same network, difference 0 (section 6). The whole "
+        "gain over the article's constant run is the momentum's."
+    ),
+    "what rate does the step rule give in epochs 0 to 9, and what else differs between the runs?",
+)
