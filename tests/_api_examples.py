@@ -516,6 +516,19 @@ EXAMPLES = {
         },
         ok={"baseline": {"text", "'False'"}, "metric": {"text", "'False'"}},  # any names
     ),
+    "lrcourse.evidence.Claim": Example(
+        lambda: {
+            "says": "m is better",
+            "comparison": COMPARISON,
+            "method": "m",
+            "expected": "better",
+        },
+        ok={"says": {"text", "'False'"}},  # any words
+    ),
+    "lrcourse.evidence.claim_table": Example(
+        lambda: {"claims": [evidence.Claim("m is better", COMPARISON, "m", "better")]},
+        result=text,
+    ),
     "lrcourse.evidence.Comparison.verdict": Example({"name": "m"}, result=text),
     "lrcourse.evidence.Comparison.row": Example({"name": "m"}),
     "lrcourse.evidence.Comparison.names": Example({"verdict": "better"}),

@@ -169,8 +169,11 @@ finite = st.floats(-1e3, 1e3, allow_nan=False)
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(finite, min_size=5, max_size=12), st.lists(finite, min_size=5, max_size=12),
-       st.floats(-10, 10))
+@given(
+    st.lists(finite, min_size=5, max_size=12),
+    st.lists(finite, min_size=5, max_size=12),
+    st.floats(-10, 10),
+)
 def test_properties_of_a_comparison(base, other, shift):
     n = min(len(base), len(other))
     base, other = np.array(base[:n]), np.array(other[:n])
@@ -188,3 +191,69 @@ def test_properties_of_a_comparison(base, other, shift):
 
 def test_module_lists_its_public_names():
     assert set(evidence.__all__) >= {"compare", "best_constant", "NO_DIFFERENCE"}
+
+
+# ---------------------------------------------------------------- claims of the source articles
+
+
+def _claims_comparison():
+    base = np.array([1.0, 1.1, 0.9, 1.05, 0.95])
+    return compare(
+        {
+            "base": base,
+            "faster": base - 0.3,
+            "slower": base + 0.3,
+            "same": base + [0.1, -0.1, 0.05, -0.05, 0.0],
+        },
+        "base",
+        metric="loss",
+    )
+
+
+@pytest.mark.parametrize(
+    ("method", "expected", "verdict"),
+    [
+        ("faster", "better", "holds"),
+        ("slower", "better", "does not hold"),
+        ("slower", "worse", "holds"),
+        ("faster", "worse", "does not hold"),
+        ("same", "better", evidence.NO_DIFFERENCE),
+        ("same", evidence.NO_DIFFERENCE, evidence.NO_DIFFERENCE),  # seeds never confirm "equal"
+        ("faster", evidence.NO_DIFFERENCE, "does not hold"),
+    ],
+)
+def test_a_claim_holds_only_when_the_comparison_gives_the_verdict_it_predicts(
+    method, expected, verdict
+):
+    claim = evidence.Claim("the article's words", _claims_comparison(), method, expected)
+    assert claim.verdict == verdict
+    assert claim.comparison.verdict(method) in claim.measured
+
+
+def test_the_claim_table_prints_what_each_claim_says_measures_and_concludes():
+    comparison = _claims_comparison()
+    claims = [
+        evidence.Claim("faster converges faster", comparison, "faster", "better"),
+        evidence.Claim("slower converges faster", comparison, "slower", "better"),
+    ]
+    table = evidence.claim_table(claims)
+    blocks = table.split("\n\n")
+    assert len(blocks) == 2 and blocks[0].startswith("Claim 1") and blocks[1].startswith("Claim 2")
+    assert "faster converges faster" in blocks[0] and blocks[0].endswith("holds")
+    assert blocks[1].endswith("does not hold") and "+0.3" in blocks[1]
+
+
+@pytest.mark.parametrize(
+    ("make", "argument"),
+    [
+        (lambda c: evidence.Claim("", c, "faster", "better"), "says"),
+        (lambda c: evidence.Claim("x", {"faster": 1}, "faster", "better"), "comparison"),
+        (lambda c: evidence.Claim("x", c, "base", "better"), "method"),
+        (lambda c: evidence.Claim("x", c, "faster", "holds"), "expected"),
+        (lambda c: evidence.claim_table([]), "claims"),
+        (lambda c: evidence.claim_table(["a claim"]), "claims"),
+    ],
+)
+def test_bad_claims_name_the_argument(make, argument):
+    with pytest.raises(ValueError, match=f"^{argument} must"):
+        make(_claims_comparison())
