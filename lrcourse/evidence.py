@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 import numbers
 import re
+import textwrap
 from dataclasses import dataclass
 
 import numpy as np
@@ -65,9 +66,11 @@ class Row:
     high: float
     wins: int
     verdict: str
+    seed_range: tuple = ()  # (lowest, highest) score of the method over the seeds, if known
 
     def __post_init__(self):
         _text("name", self.name)
+        _range("seed_range", self.seed_range)
         diverged = isinstance(self.verdict, str) and bool(_DIVERGED.fullmatch(self.verdict))
         if not diverged and not (
             isinstance(self.verdict, str) and self.verdict in (BETTER, WORSE, NO_DIFFERENCE)
@@ -103,9 +106,11 @@ class Comparison:
     level: float  # the confidence level of each interval, after the correction
     metric: str
     lower_is_better: bool
+    baseline_range: tuple = ()  # (lowest, highest) score of the baseline over the seeds
 
     def __post_init__(self):
         _text("baseline", self.baseline)
+        _range("baseline_range", self.baseline_range)
         _text("metric", self.metric)
         _checks.number("baseline_mean", self.baseline_mean)
         if not isinstance(self.rows, tuple) or not all(isinstance(r, Row) for r in self.rows):
@@ -210,9 +215,17 @@ def compare(scores, baseline, *, lower_is_better=True, metric="score", confidenc
         bad_side = low > 0 if lower_is_better else high < 0
         verdict = BETTER if good_side else WORSE if bad_side else NO_DIFFERENCE
         wins = int(np.sum(sign * difference < 0))
-        results.append(Row(name, float(np.mean(row)), mean, low, high, wins, verdict))
+        extremes = (float(np.min(row)), float(np.max(row)))
+        results.append(Row(name, float(np.mean(row)), mean, low, high, wins, verdict, extremes))
     return Comparison(
-        baseline, float(np.mean(base)), tuple(results), n, level, metric, lower_is_better
+        baseline,
+        float(np.mean(base)),
+        tuple(results),
+        n,
+        level,
+        metric,
+        lower_is_better,
+        (float(np.min(base)), float(np.max(base))),
     )
 
 
@@ -296,11 +309,17 @@ class Claim:
         c, row = self.comparison, self.comparison.row(self.method)
         if row.diverged:
             return f"{row.name} {row.verdict}"
+
+        def score(name, mean, extremes):
+            spread = f" [{extremes[0]:.4f}, {extremes[1]:.4f}]" if extremes else ""
+            return f"{name} {mean:.4f}{spread}"
+
         return (
-            f"{c.metric}: {row.name} {row.mean:.4g} vs {c.baseline} {c.baseline_mean:.4g} "
-            f"(mean over {c.n_seeds} seeds); difference {row.difference:+.4g}, "
-            f"{c.level:.1%} interval [{row.low:+.4g}, {row.high:+.4g}], better on {row.wins} of "
-            f"{c.n_seeds} seeds: {row.verdict}"
+            f"{c.metric}, mean [lowest, highest] over {c.n_seeds} seeds: "
+            f"{score(row.name, row.mean, row.seed_range)} vs "
+            f"{score(c.baseline, c.baseline_mean, c.baseline_range)}; paired difference "
+            f"{row.difference:+.4f}, {c.level:.1%} interval [{row.low:+.4f}, {row.high:+.4f}], "
+            f"better on {row.wins} of {c.n_seeds} seeds: {row.verdict}"
         )
 
     @property
@@ -322,13 +341,39 @@ def claim_table(claims):
         raise ValueError(f"claims must be one or more Claim, got {_checks._brief(claims)}")
     blocks = []
     for number, claim in enumerate(claims, 1):
-        blocks.append(
-            f"Claim {number}\n"
-            f"  the article says: {claim.says}\n"
-            f"  we measured:      {claim.measured}\n"
-            f"  verdict:          {claim.verdict}"
-        )
+        lines = [f"Claim {number}"]
+        for label, text in (
+            ("the article says", claim.says),
+            ("we measured", claim.measured),
+            ("verdict", claim.verdict),
+        ):
+            lines.append(
+                textwrap.fill(
+                    text,
+                    width=100,
+                    initial_indent=f"  {label + ':':<18}",
+                    subsequent_indent=" " * 20,
+                    break_on_hyphens=False,
+                )
+            )
+        blocks.append("\n".join(lines))
     return "\n\n".join(blocks)
+
+
+def _range(name, value):
+    """() or (lowest, highest): two finite numbers in order."""
+    if value == ():
+        return
+    if not (
+        isinstance(value, tuple)
+        and len(value) == 2
+        and all(isinstance(v, numbers.Real) and math.isfinite(v) for v in value)
+        and value[0] <= value[1]
+    ):
+        raise ValueError(
+            f"{name} must be () or (lowest, highest), two finite numbers in order, got "
+            f"{_checks._brief(value)}"
+        )
 
 
 def _text(name, value):

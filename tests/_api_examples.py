@@ -1383,7 +1383,8 @@ EXAMPLES = {
         seconds=10,
     ),
     "lrcourse.ui.finder.RaceEpochExplorer": Example(
-        lambda: {"race": DATA_RACE, "key": "val_accuracy", "epoch": 1}, seconds=10
+        lambda: {"race": DATA_RACE, "key": "val_accuracy", "epoch": 1, "scale": "linear"},
+        seconds=10,
     ),
     "lrcourse.ui.finder.RangeTestExplorer": Example(
         lambda: {"test": RANGE_TEST, "beta": 0.9, "stop_factor": 4.0, "rule": "valley"},

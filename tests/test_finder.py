@@ -487,3 +487,19 @@ def test_the_epoch_explorer_shows_each_seed_and_mean_after_the_chosen_epoch():
         RaceEpochExplorer(race, "loss")
     with pytest.raises(ValueError, match="race"):
         RaceEpochExplorer({"names": ("a",)})
+
+
+def test_the_epoch_explorer_draws_losses_that_span_decades_on_a_log_axis():
+    from lrcourse.ui.finder import RaceEpochExplorer
+
+    race = FakeRace()
+    explorer = RaceEpochExplorer(race, scale="log")
+    assert explorer.ax.get_xscale() == "log"
+    low, high = explorer.ax.get_xlim()
+    trained = race.history["val_accuracy"][:, :, 1:]
+    assert low < np.nanmin(trained) and high > np.nanmax(trained)
+    race.history["val_accuracy"][0, 0, 3] = 0.0
+    with pytest.raises(ValueError, match="^scale 'log' needs"):
+        RaceEpochExplorer(race, scale="log")
+    with pytest.raises(ValueError, match="^scale must"):
+        RaceEpochExplorer(FakeRace(), scale="symlog")

@@ -120,10 +120,12 @@ class RaceEpochExplorer(Explorer):
     ``key`` (a history key of the race, e.g. "val_accuracy" or "val_loss"). The slider picks the
     epoch.
 
-    It only reads the recorded curves: nothing trains when the slider moves.
+    It only reads the recorded curves: nothing trains when the slider moves. ``scale="log"`` draws
+    the scores on a log axis (for losses that span decades across the epochs; every score must
+    then be > 0).
     """
 
-    def __init__(self, race, key="val_accuracy", *, epoch=None):
+    def __init__(self, race, key="val_accuracy", *, epoch=None, scale="linear"):
         import ipywidgets as widgets
 
         for attribute in ("names", "seeds", "epochs", "history", "curves"):
@@ -133,6 +135,7 @@ class RaceEpochExplorer(Explorer):
         key = _checks.choice("key", key, tuple(race.history))
         epoch = race.epochs if epoch is None else epoch
         epoch = _checks.count("epoch", epoch, minimum=1, maximum=race.epochs)
+        scale = _checks.choice("scale", scale, ("linear", "log"))
         self.race, self.key = race, key
         self.curves = {name: np.asarray(race.curves(name, key), dtype=float) for name in race.names}
         super().__init__(figsize=(9.0, 0.5 * len(race.names) + 1.6))
@@ -156,12 +159,19 @@ class RaceEpochExplorer(Explorer):
         trained = [c[:, 1:] for c in self.curves.values()]
         finite = np.concatenate([c[np.isfinite(c)] for c in trained])
         low, high = (finite.min(), finite.max()) if len(finite) else (0.0, 1.0)
-        pad = 0.03 * (high - low or 1.0)
+        if scale == "log":
+            if low <= 0:
+                raise ValueError(f"scale 'log' needs every {key} > 0, got {low:g}")
+            limits = (low / 1.1, high * 1.1)
+        else:
+            pad = 0.03 * (high - low or 1.0)
+            limits = (low - pad, high + pad)
         ax.set(
             yticks=rows,
             yticklabels=race.names,
             ylim=(len(rows) - 0.5, -0.5),
-            xlim=(low - pad, high + pad),
+            xscale=scale,
+            xlim=limits,
             xlabel=f"{key} (dots: seeds; bar: their mean)",
         )
         ax.grid(True, axis="x", alpha=0.3)
