@@ -257,3 +257,19 @@ def test_the_claim_table_prints_what_each_claim_says_measures_and_concludes():
 def test_bad_claims_name_the_argument(make, argument):
     with pytest.raises(ValueError, match=f"^{argument} must"):
         make(_claims_comparison())
+
+
+def test_compare_keeps_each_methods_range_over_the_seeds():
+    comparison = _claims_comparison()
+    assert comparison.baseline_range == (0.9, 1.1)
+    assert comparison.row("faster").seed_range == pytest.approx((0.6, 0.8))
+    assert "[0.6000, 0.8000]" in evidence.Claim("x", comparison, "faster", "better").measured
+
+
+@pytest.mark.parametrize("bad", [(1.0,), (2.0, 1.0), (0.0, float("nan")), [0.0, 1.0], ("a", "b")])
+def test_a_range_must_be_two_finite_numbers_in_order(bad):
+    row = _claims_comparison().rows[0]
+    with pytest.raises(ValueError, match="^seed_range must"):
+        evidence.Row(
+            row.name, row.mean, row.difference, row.low, row.high, row.wins, row.verdict, bad
+        )
