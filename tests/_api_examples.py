@@ -490,6 +490,23 @@ EXAMPLES = {
     ),
     "lrcourse.keras.articles.decay.learning_rates": Example({"steps_per_epoch": 9}),
     "lrcourse.keras.articles.decay.optimizers": Example({"steps_per_epoch": 9}),
+    "lrcourse.keras.articles.diamonds.exponential": Example({"epoch": 3}),
+    "lrcourse.keras.articles.diamonds.custom": Example({"epoch": 5}),
+    "lrcourse.keras.articles.diamonds.custom_without_raise": Example({"epoch": 5}),
+    "lrcourse.keras.articles.diamonds.cyclical": Example({"steps_per_epoch": 338}),
+    "lrcourse.keras.articles.diamonds.rates": Example(
+        {"run": "cyclical", "steps_per_epoch": 10, "epochs": 8}
+    ),
+    "lrcourse.keras.articles.diamonds.learning_rates": Example({"steps_per_epoch": 10}),
+    "lrcourse.keras.articles.diamonds.optimizers": Example({"steps_per_epoch": 10}),
+    "lrcourse.keras.articles.tf_api.tf1_rates": Example({"steps": 20}, result=rate_dict),
+    "lrcourse.keras.articles.tf_api.compiled_rates": Example({"steps": 20}, result=rate_dict),
+    "lrcourse.keras.articles.choosing.boundaries": Example({"scale": 20}),
+    "lrcourse.keras.articles.choosing.annealing_rate": Example({"epoch": 10, "scale": 20}),
+    "lrcourse.keras.articles.choosing.annealing_schedule": Example(
+        {"steps_per_epoch": 11, "scale": 20}
+    ),
+    "lrcourse.keras.articles.choosing.optimizer": Example({"name": "Adam", "learning_rate": 0.001}),
     # ------------------------------------------------------------ evidence
     "lrcourse.evidence.compare": Example(
         lambda: {

@@ -222,3 +222,61 @@ QUESTIONS["25.1"] = Question(
     ),
     "what rate does the step rule give in epochs 0 to 9, and what else differs between the runs?",
 )
+
+# Notebook 27: the TensorFlow decay API re-tested.
+QUESTIONS["27.1"] = Question(
+    ("A", "B", "C"),
+    "B",
+    (
+        "the optimizer counts its own updates in optimizer.iterations, one per batch, and calls "
+        "the schedule with it, as minimize(..., global_step=global_step) counted them: "
+        "decay_steps=1000 still means 1,000 batches, which end during epoch 46 of 22 batches "
+        "(1000 // 22 = 45, counted from 0)."
+    ),
+    "what did global_step count in TensorFlow 1, and what counts the same thing in Keras 3?",
+)
+QUESTIONS["27.3"] = Question(
+    ("A", "B", "C"),
+    "B",
+    (
+        "fit computes the rate inside a compiled graph, where step / 110 becomes step x fl(1/110)"
+        " = 1.9999999 at step 220: its floor is 1, so update 220 still uses 0.9 x 0.5 = 0.45, "
+        "and 0.225 starts one batch later (section 5)."
+    ),
+    "is the rate computed the same way in Python and inside fit's compiled train step?",
+)
+
+# Notebook 26: "Learning rates for deep learning models" (diamonds) re-tested.
+QUESTIONS["26.1"] = Question(
+    ("A", "B", "C"),
+    "B",
+    (
+        "against 0.001, the slowest rate of the sweep, the decay won on every seed; against the "
+        "best constant of the sweep its interval held zero. A schedule that beats a badly chosen "
+        "constant has not been shown to beat a good one (sections 5 and 8)."
+    ),
+    "which baseline does each row of the claim table use, and what verdict did each get?",
+)
+
+# Notebook 28: "Choosing a learning rate" re-tested.
+QUESTIONS["28.1"] = Question(
+    ("A", "B", "C", "D"),
+    "B",
+    (
+        "at 0.001 for all, RMSprop ended lower than Adam on all five seeds ('better') while SGD, "
+        "Adagrad and Adadelta were 'worse'; each at its own best rate, all four intervals held "
+        "zero. One shared rate ranks how well the rate suits each optimizer (section 7)."
+    ),
+    "read the verdict column of both comparisons in section 7, at_shared and each_best.",
+)
+QUESTIONS["28.2"] = Question(
+    ("A", "B", "C", "D"),
+    "C",
+    (
+        "epoch 400 starts at update 400 x 11 = 4400, and PiecewiseConstantDecay keeps the old "
+        "value AT a boundary (upper-inclusive), so the boundary is the last update at 0.1: 4399. "
+        "4400 switches one update late, and 400 counts epochs, not updates (section 2)."
+    ),
+    "does the schedule count epochs or updates, and is a boundary the last update at the old "
+    "rate or the first at the new one?",
+)
