@@ -2,10 +2,8 @@
 
 ``load("digits")`` returns a :class:`Dataset` with float32 features, a fixed train/validation
 split (stratified for classification) and features scaled with statistics of the training part only.
-Four ship with scikit-learn; ``wine_quality`` ships inside this package (:mod:`lrcourse.bundled`).
-
-``article_split(name)`` gives a source article's own dataset prepared exactly as that article
-prepares it (``ARTICLE_SPLITS`` says how); ``raw_table(name)`` the file as the article starts from.
+Four ship with scikit-learn; ``wine_quality`` ships inside this package (:mod:`lrcourse.bundled`,
+which also gives each source article's dataset: ``article_split``, ``raw_table``, here too).
 """
 
 from __future__ import annotations
@@ -15,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from lrcourse import _checks, bundled
+from lrcourse.bundled import ARTICLE_SPLITS, article_split, raw_table  # noqa: F401
 
 DATASETS = {
     "digits": ("multiclass", "8x8 images of handwritten digits 0-9 (1797 images, 64 pixels)"),
@@ -23,10 +22,7 @@ DATASETS = {
         "Wisconsin breast cancer: malignant or benign (569 cases, 30 measurements)",
     ),
     "wine": ("multiclass", "chemical analysis of 178 Italian wines from 3 cultivars"),
-    "diabetes": (
-        "regression",
-        "disease progression after one year for 442 patients (10 measurements)",
-    ),
+    "diabetes": ("regression", "disease progression after a year, 442 patients, 10 measurements"),
     "wine_quality": (
         "binary",
         "Portuguese vinho verde, red and white: is the quality rated 6 or more? (6463 wines, "
@@ -82,68 +78,6 @@ class Dataset:
             f"Dataset({self.name!r}: {len(self.x_train)} train / {len(self.x_val)} validation, "
             f"{self.n_features} features{classes})"
         )
-
-
-#: The source articles' datasets, each prepared as its article prepares it.
-ARTICLE_SPLITS = {
-    "ionosphere": (
-        "binary",
-        "UCI ionosphere radar returns, good (1) or bad (0): 351 returns, 34 measurements, "
-        "unscaled; Keras's validation_split=0.33 keeps the first 235 rows for training and "
-        "validates on the last 116, unshuffled",
-    ),
-    "wine_quality": (
-        "binary",
-        "wine quality >= 6, rows with a missing cell dropped, is_white_wine from type; 80/20 "
-        "split with random_state=42 (1293 test rows), StandardScaler fitted on the training part",
-    ),
-    "diamonds": (
-        "regression",
-        "diamond price in dollars from carat, depth, table, x, y, z (cut, color and clarity "
-        "removed); 80/20 split with random_state=42, StandardScaler on the features only, "
-        "mean absolute error",
-    ),
-}
-
-
-def raw_table(name):
-    """A source article's dataset as its file holds it: ``(columns, rows)``, every cell a string
-    (``""`` for a missing cell), checked against its checksum. ``name`` is one of
-    ``ARTICLE_SPLITS``."""
-    _checks.choice("name", name, tuple(ARTICLE_SPLITS))
-    return bundled.read_table(name)
-
-
-def article_split(name):
-    """A source article's dataset, prepared and split exactly as that article does it (see
-    ``ARTICLE_SPLITS``): a :class:`Dataset` whose validation part is the article's held-out
-    part (Keras's ``validation_split`` rows, or its test split)."""
-    _checks.choice("name", name, tuple(ARTICLE_SPLITS))
-    from sklearn.model_selection import train_test_split
-    from sklearn.preprocessing import StandardScaler
-
-    task, description = ARTICLE_SPLITS[name]
-    x, y = getattr(bundled, name)()
-    loss = "mae" if name == "diamonds" else "auto"
-    if name == "ionosphere":
-        # Keras 3 fit(validation_split=v) keeps the first int(n * (1 - v)) rows, in file order
-        cut = int(len(x) * (1 - 0.33))
-        x_tr, x_va, y_tr, y_va = x[:cut], x[cut:], y[:cut], y[cut:]
-    else:
-        x_tr, x_va, y_tr, y_va = train_test_split(x, y, test_size=0.2, random_state=42)
-        scaler = StandardScaler().fit(x_tr)
-        x_tr, x_va = scaler.transform(x_tr), scaler.transform(x_va)
-    y_dtype = "float32" if task == "regression" else "int32"
-    return Dataset(
-        name,
-        task,
-        x_tr.astype("float32"),
-        y_tr.astype(y_dtype),
-        x_va.astype("float32"),
-        y_va.astype(y_dtype),
-        description,
-        loss,
-    )
 
 
 def load(name="digits", *, validation_fraction=0.25, seed=0):

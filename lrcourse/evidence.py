@@ -362,7 +362,7 @@ def claim_table(claims):
 
 def _range(name, value):
     """() or (lowest, highest): two finite numbers in order."""
-    if value == ():
+    if isinstance(value, tuple) and not value:
         return
     if not (
         isinstance(value, tuple)

@@ -481,8 +481,8 @@ EXAMPLES = {
     ),
     "lrcourse.data.Dataset.steps_per_epoch": Example({"batch_size": 8}, result=whole_number),
     "lrcourse.bundled.read_table": Example({"name": "wine_quality", "folder": None}),
-    "lrcourse.data.raw_table": Example({"name": "ionosphere"}),
-    "lrcourse.data.article_split": Example({"name": "ionosphere"}),
+    "lrcourse.bundled.raw_table": Example({"name": "ionosphere"}),
+    "lrcourse.bundled.article_split": Example({"name": "ionosphere"}),
     "lrcourse.keras.articles.decay.step_decay": Example({"epoch": 10}),
     "lrcourse.keras.articles.decay.exp_decay": Example({"epoch": 10}),
     "lrcourse.keras.articles.decay.rates": Example(

@@ -90,6 +90,52 @@ def test_the_callback_and_the_schedule_train_alike(digits):
     np.testing.assert_allclose(by_callback.batch_losses, by_schedule.batch_losses, rtol=1e-4)
 
 
+def test_the_race_trains_the_recipe_as_train_does(digits):
+    """The notebook's "SGD recipe" row: the race, given the recipe as a schedule object, trains
+    seed 0 as ``train`` does with the same schedule, whose rates are checked update by update
+    (the recipe at scale 100: 10 epochs, switches when epochs 4 and 7 begin, so both switches
+    fall inside this short run)."""
+    from lrcourse.keras.training import race_on_data
+
+    common = {"batch_size": 128, "hidden": choosing.SETUP["hidden"]}
+    schedule = choosing.annealing_schedule(STEPS, scale=100)
+    race = race_on_data(
+        digits,
+        {"SGD recipe": choosing.optimizer("SGD", schedule)},
+        seeds=(0,),
+        epochs=10,
+        score_training=False,
+        **common,
+    )
+    alone = train(
+        digits,
+        choosing.optimizer("SGD", choosing.annealing_schedule(STEPS, scale=100)),
+        epochs=10,
+        seed=0,
+        **common,
+    )
+    rule = functools.partial(choosing.annealing_rate, scale=100)
+    stated = [rule(e) for e in np.arange(10 * STEPS) // STEPS]
+    np.testing.assert_allclose(alone.batch_learning_rates, stated, rtol=1e-6)
+    for key in ("val_loss", "val_accuracy", "loss"):
+        np.testing.assert_allclose(
+            race.curves("SGD recipe", key)[0, 1:], alone.history[key], rtol=2e-5, atol=1e-6
+        )
+    # the switches show in the race's curves: a constant 0.1 trains differently after epoch 4
+    constant = race_on_data(
+        digits,
+        {"SGD 0.1": choosing.optimizer("SGD", 0.1)},
+        seeds=(0,),
+        epochs=10,
+        score_training=False,
+        **common,
+    )
+    np.testing.assert_allclose(
+        constant.curves("SGD 0.1")[0, :5], race.curves("SGD recipe")[0, :5], rtol=2e-5
+    )
+    assert not np.allclose(constant.curves("SGD 0.1")[0, 5:], race.curves("SGD recipe")[0, 5:])
+
+
 def test_the_callback_takes_the_rule_as_it_stands():
     """Keras calls a rule with (epoch, lr) and falls back to (epoch): scale is keyword-only."""
     with pytest.raises(TypeError):

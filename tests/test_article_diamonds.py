@@ -33,7 +33,6 @@ def test_the_spec_is_the_articles():
     spec = diamonds.SPEC
     assert spec["dropped"] == ("cut", "color", "clarity") and spec["target"] == "price"
     assert spec["features"] == ("carat", "depth", "table", "x", "y", "z")
-    assert (spec["test_size"], spec["random_state"], spec["scaler"]) == (0.2, 42, "StandardScaler")
     assert spec["hidden"] == (50, 50) and spec["activation"] == "relu"
     assert (spec["output"], spec["loss"], spec["optimizer"]) == ("linear", "mae", "adam")
     assert spec["runs"] == ("constant", "exponential", "cyclical", "custom")
@@ -41,6 +40,8 @@ def test_the_spec_is_the_articles():
 
 def test_the_chosen_values_are_the_notebooks():
     chosen = diamonds.CHOSEN
+    assert (chosen["test_size"], chosen["random_state"]) == (0.2, 42)
+    assert chosen["scaler"] == "StandardScaler" and "test_size" not in diamonds.SPEC
     assert (chosen["batch_size"], chosen["epochs"], chosen["article_batch_size"]) == (128, 8, 32)
     assert chosen["seeds"] == (0, 1, 2, 3, 4)
     assert chosen["constant"] == 0.001  # Adam's default (float32 in Keras)
@@ -63,6 +64,27 @@ def test_the_split_is_the_articles(dataset):
     assert dataset.steps_per_epoch(diamonds.CHOSEN["batch_size"]) == STEPS
     assert dataset.steps_per_epoch(diamonds.CHOSEN["article_batch_size"]) == 1349
     assert dataset.y_train.min() >= 326 and dataset.y_train.max() > 18000  # dollars, unscaled
+
+
+def test_the_split_is_train_test_split_then_a_scaler_fitted_on_the_training_part(dataset):
+    from sklearn.model_selection import train_test_split
+
+    columns, rows = raw_table("diamonds")
+    kept = [columns.index(name) for name in diamonds.SPEC["features"]]
+    x = np.array([[float(row[i]) for i in kept] for row in rows])
+    y = np.array([float(row[columns.index("price")]) for row in rows])
+    chosen = diamonds.CHOSEN
+    x_tr, x_va, y_tr, y_va = train_test_split(
+        x, y, test_size=chosen["test_size"], random_state=chosen["random_state"]
+    )
+    np.testing.assert_allclose(dataset.y_train, y_tr)
+    np.testing.assert_allclose(dataset.y_val, y_va)
+    mean, std = x_tr.mean(axis=0), x_tr.std(axis=0)
+    np.testing.assert_allclose(dataset.x_train, (x_tr - mean) / std, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(dataset.x_val, (x_va - mean) / std, rtol=1e-5, atol=1e-5)
+    # scaled on the training part only: mean 0 and std 1 there, not on the held-out part
+    np.testing.assert_allclose(dataset.x_train.mean(axis=0), 0, atol=1e-5)
+    np.testing.assert_allclose(dataset.x_train.std(axis=0), 1, atol=1e-4)
 
 
 def test_the_model_is_50_50_relu_then_one_linear_output_under_mae(dataset):

@@ -184,6 +184,55 @@ def test_without_constant_folding_the_compiled_staircase_is_not_late():
     np.testing.assert_allclose(rates, documented("exponential", np.arange(450)), rtol=1e-6)
 
 
+def traced_staircase(decay_steps, steps, jit_compile):
+    """ExponentialDecay(0.9, decay_steps, 0.5, staircase=True) at steps 0 to steps - 1, the step a
+    loop variable as in a train step, in a traced function (with XLA if jit_compile)."""
+    schedule = keras.optimizers.schedules.ExponentialDecay(0.9, decay_steps, 0.5, staircase=True)
+
+    @tf.function(jit_compile=jit_compile, autograph=False)
+    def every_step():
+        def one_more(step, table):
+            return step + 1, table.write(
+                tf.cast(step, tf.int32), tf.cast(schedule(step), tf.float32)
+            )
+
+        table = tf.TensorArray(tf.float32, size=steps)
+        start = tf.constant(0, tf.int64)
+        _, table = tf.while_loop(lambda step, _: step < steps, one_more, (start, table))
+        return table.stack()
+
+    return every_step().numpy().astype(float)
+
+
+def late_steps(rates, decay_steps):
+    steps = np.arange(len(rates))
+    return np.flatnonzero(~np.isclose(rates, 0.9 * 0.5 ** (steps // decay_steps))).tolist()
+
+
+@pytest.mark.parametrize("constant_folding", [True, False])
+def test_with_xla_the_staircase_is_late_too_with_or_without_constant_folding(constant_folding):
+    before = tf.config.optimizer.get_experimental_options()
+    tf.config.optimizer.set_experimental_options({"constant_folding": constant_folding})
+    try:
+        rates = traced_staircase(110, 450, jit_compile=True)
+    finally:
+        tf.config.optimizer.set_experimental_options(
+            {"constant_folding": before.get("constant_folding", True)}
+        )
+    assert late_steps(rates, 110) == [110, 220, 440]
+
+
+@pytest.mark.parametrize("decay_steps", [10, 22, 55, 100, 330, 1000])
+def test_the_float32_product_predicts_which_decay_steps_have_late_stairs(decay_steps):
+    """The notebook's one-line check (section 5) against a traced staircase, 20 stairs long."""
+    k = np.arange(1, 21)
+    product = np.float32(k * decay_steps) * (np.float32(1) / np.float32(decay_steps))
+    predicted = (k[np.floor(product) < k] * decay_steps).tolist()
+    rates = traced_staircase(decay_steps, 20 * decay_steps + 1, jit_compile=False)
+    assert late_steps(rates, decay_steps) == predicted
+    assert (decay_steps in (10, 22, 100, 1000)) == (predicted == [])
+
+
 def test_the_piecewise_boundaries_are_upper_inclusive(trained):
     rates = trained["piecewise"]
     np.testing.assert_allclose(rates[[219, 220, 221]], [0.9, 0.9, 0.45], rtol=1e-6)

@@ -95,7 +95,9 @@ def test_the_debiased_average_is_the_weighted_mean(xs, beta):
     )
 
 
-@given(st.floats(-100, 100), st.integers(1, 50), st.floats(0.0, 0.99))
+# subnormal losses (below 2.2e-308) are left out: (1 - beta) * value underflows to 0 there, and
+# no loss a network reports is that small
+@given(st.floats(-100, 100, allow_subnormal=False), st.integers(1, 50), st.floats(0.0, 0.99))
 @settings(max_examples=100, deadline=None)
 def test_a_constant_loss_stays_constant_after_smoothing(value, n, beta):
     np.testing.assert_allclose(finder.debiased_average([value] * n, beta), value, rtol=1e-9)

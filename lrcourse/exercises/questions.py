@@ -230,20 +230,27 @@ QUESTIONS["27.1"] = Question(
     (
         "the optimizer counts its own updates in optimizer.iterations, one per batch, and calls "
         "the schedule with it, as minimize(..., global_step=global_step) counted them: "
-        "decay_steps=1000 still means 1,000 batches, which end during epoch 46 of 22 batches "
-        "(1000 // 22 = 45, counted from 0)."
+        "decay_steps=1000 still means 1,000 batches, and 1000 is one of the exact decay_steps "
+        "(section 5: no late stair), so update 1000, during epoch 46 of 22 batches "
+        "(1000 // 22 = 45, counted from 0), is the first at 0.1 x 0.96 = 0.096."
     ),
-    "what did global_step count in TensorFlow 1, and what counts the same thing in Keras 3?",
+    (
+        "what did global_step count in TensorFlow 1, what counts the same thing in Keras 3, and "
+        "is 1000 among the decay_steps with a late stair (section 5)?"
+    ),
 )
 QUESTIONS["27.3"] = Question(
     ("A", "B", "C"),
     "B",
     (
         "fit computes the rate inside a compiled graph, where step / 110 becomes step x fl(1/110)"
-        " = 1.9999999 at step 220: its floor is 1, so update 220 still uses 0.9 x 0.5 = 0.45, "
+        " = 1.99999988 at step 220: its floor is 1, so update 220 still uses 0.9 x 0.5 = 0.45, "
         "and 0.225 starts one batch later (section 5)."
     ),
-    "is the rate computed the same way in Python and inside fit's compiled train step?",
+    (
+        "decay_steps counts batches (updates), not epochs; and is the rate computed the same way "
+        "in Python and inside fit's compiled train step?"
+    ),
 )
 
 # Notebook 26: "Learning rates for deep learning models" (diamonds) re-tested.
@@ -251,9 +258,10 @@ QUESTIONS["26.1"] = Question(
     ("A", "B", "C"),
     "B",
     (
-        "against 0.001, the slowest rate of the sweep, the decay won on every seed; against the "
-        "best constant of the sweep its interval held zero. A schedule that beats a badly chosen "
-        "constant has not been shown to beat a good one (sections 5 and 8)."
+        "against 0.001, the slowest rate of the sweep at 8 epochs and batch 128, the decay won on "
+        "every seed; against the best constant of the sweep no difference was detected (its "
+        "interval held zero). A schedule that beats a badly chosen constant has not been shown to "
+        "beat a good one (sections 5 and 8)."
     ),
     "which baseline does each row of the claim table use, and what verdict did each get?",
 )
@@ -273,10 +281,12 @@ QUESTIONS["28.2"] = Question(
     ("A", "B", "C", "D"),
     "C",
     (
-        "epoch 400 starts at update 400 x 11 = 4400, and PiecewiseConstantDecay keeps the old "
-        "value AT a boundary (upper-inclusive), so the boundary is the last update at 0.1: 4399. "
-        "4400 switches one update late, and 400 counts epochs, not updates (section 2)."
+        "with batches of 64 an epoch has 22 updates, so epoch 400 starts at update "
+        "400 x 22 = 8800, and PiecewiseConstantDecay keeps the old value AT a boundary "
+        "(upper-inclusive): the boundary is the last update at 0.1, 8799. 8800 switches one "
+        "update late, 4399 is the answer for 11 updates an epoch, and 400 counts epochs, not "
+        "updates (section 2)."
     ),
-    "does the schedule count epochs or updates, and is a boundary the last update at the old "
-    "rate or the first at the new one?",
+    "does the schedule count epochs or updates, how many updates does an epoch of batches of 64 "
+    "make, and is a boundary the last update at the old rate or the first at the new one?",
 )

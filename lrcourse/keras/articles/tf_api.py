@@ -12,8 +12,9 @@ start at 0.9, twice the best constant rate of that experiment's sweep, and end b
 
 - :func:`keras_schedules`: the Keras 3 form of each schedule, built from these values.
 - :func:`plateau_callback`: a fresh ``keras.callbacks.ReduceLROnPlateau`` with :data:`PLATEAU`.
-- :func:`tf1_rates`: the article's TensorFlow 1 calls, run as TensorFlow 1 ran them (a graph and a
-  session, ``tf.compat.v1``), read at every step.
+- :func:`tf1_rates`: the article's TensorFlow 1 calls, run through ``tf.compat.v1`` in graph mode (a
+  graph and a session, as TensorFlow 1 code ran; TensorFlow 1.x itself is not tested), read at
+  every step.
 - :func:`compiled_rates`: the Keras 3 schedules at every step, computed the way a compiled train
   step computes them (inside a traced function), which is the rate ``fit`` trains with.
 
@@ -123,12 +124,13 @@ CHOSEN = {
         "0.9 down to 0.1125; staircase=True as in the article's call"
     ),
     "PIECEWISE": (
-        "boundaries 220 and 330 (the ends of epochs 10 and 15, counted in batches) and values "
+        "boundaries 220 and 330 updates (10 and 15 epochs of 22); with upper-inclusive "
+        "boundaries the change comes one batch into epochs 10 and 15 (section 6); values "
         "0.9, 0.45, 0.09 (the ratios 1, 0.5, 0.1 of TensorFlow's own example)"
     ),
     "COSINE_RESTARTS": (
         "first_decay_steps=110, t_mul=3 so that the second period (330 steps) ends with the run "
-        "at step 440, m_mul=0.5 (the restart peaks at 0.45), alpha=0.01 (a floor of 0.009)"
+        "at step 440, m_mul=0.5 (the restart peaks at 0.4545), alpha=0.01 (a floor of 0.009)"
     ),
     "PLATEAU": (
         "notebook 16's settings: Keras's defaults (patience=10, min_delta=1e-4) never cut the "
@@ -175,8 +177,9 @@ def plateau_callback():
 
 
 def tf1_rates(steps):
-    """The article's TensorFlow 1 calls run as TensorFlow 1 ran them: built into a graph and
-    evaluated by a session (``tf.compat.v1``), at ``global_step`` = 0, 1, ..., ``steps - 1``.
+    """The article's TensorFlow 1 calls run through ``tf.compat.v1`` in graph mode, as TensorFlow 1
+    code ran: built into a graph and evaluated by a session, at ``global_step`` = 0, 1, ...,
+    ``steps - 1``.
     Returns ``{name: float array of steps rates}`` (names as in :data:`NAMES`).
 
     The graph loops over the steps itself (one session call in all): ``global_step``, the integer
