@@ -1,4 +1,5 @@
-"""Command line: ``python -m lrcourse doctor`` checks this machine for the course."""
+"""Command line: ``python -m lrcourse doctor`` checks this machine for the course;
+``python -m lrcourse classroom build DIR`` writes an nbgrader course directory."""
 
 import sys
 
@@ -9,7 +10,12 @@ def main(argv=None):
         raise ValueError(f"argv must be a list of strings, got {args!r}")
     if not args or args[0] in {"-h", "--help"}:
         print("usage: python -m lrcourse doctor [--json] [--no-tensorflow]")
+        print("       python -m lrcourse classroom build DIR [NOTEBOOK ...]")
         return 0
+    if args[0] == "classroom":
+        from lrcourse.classroom import main as classroom
+
+        return classroom(list(args[1:]))
     if args[0] != "doctor":
         print(f"unknown command {args[0]!r}; try: python -m lrcourse doctor", file=sys.stderr)
         return 2

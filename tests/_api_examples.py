@@ -11,6 +11,7 @@ reason, the few that are not probed.
 from __future__ import annotations
 
 import math
+import tempfile
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -467,6 +468,13 @@ EXAMPLES = {
     # ------------------------------------------------------------ lrcourse, doctor, __main__
     "lrcourse.setup": Example({"seed": 3, "tensorflow": False}),
     "lrcourse.__main__.main": Example({"argv": ["doctor", "--no-tensorflow"]}),
+    "lrcourse.classroom.build_course": Example(
+        lambda: {"out": tempfile.mkdtemp(prefix="lrcourse-classroom-"), "notebooks": ["01"]},
+        ok={"source": {"None"}},
+        skip={"out": {"text", "'False'"}},  # valid: a course directory named so, in the cwd
+        seconds=20,
+    ),
+    "lrcourse.classroom.main": Example({"argv": ["--help"]}),
     "lrcourse.doctor.version": Example({"dist": "numpy"}, ok={"dist": {"text", "'False'"}}),
     "lrcourse.doctor.python_status": Example({"version_info": (3, 11, 2)}),
     "lrcourse.doctor.report": Example({"check_tensorflow": False}),
@@ -853,6 +861,7 @@ EXAMPLES = {
         ok={"explanation": {"text", "'False'"}, "hint": {"text", "'False'"}},  # free text
     ),
     "lrcourse.exercises.reveals": Example({"check": lambda answer: exercises.correct()}),
+    "lrcourse.exercises.reveal_answers": Example({"on": True}),
     "lrcourse.exercises.call_learner": Example(
         {"fn": lambda *a, **k: 1.0}, answer="fn", feedback=False, ok={"fn": "*"}
     ),
@@ -1423,6 +1432,9 @@ EXAMPLES = {
 
 # Callables the fuzz does not probe, each with the reason.
 SKIP = {
+    "lrcourse.classroom.graded": "raises NotYetCorrect, by design, on any answer its checker does "
+    "not call correct (that is how nbgrader sees a failed test); tests/test_classroom.py probes "
+    "its arguments and every hidden test",
     "lrcourse.keras.tune.pbt_on_ray": "starts a Ray cluster (half a minute); tests/test_tune.py "
     "probes its arguments and runs it end to end",
     # hooks: the package calls them with arguments it has already checked

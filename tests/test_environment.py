@@ -24,8 +24,8 @@ ROOT = Path(__file__).resolve().parents[1]
 # conda-forge names that differ from the PyPI names in pyproject.toml.
 CONDA_TO_PYPI = {"matplotlib-base": "matplotlib", "playwright-python": "playwright"}
 # Installed by pip even in the conda environment (conda-forge has no tensorflow-cpu, Keras has to
-# match the versions TensorFlow pins, and conda-forge's Ray Tune lags behind the pinned release).
-PIP_ONLY = {"tensorflow", "tensorflow-cpu", "keras", "ray"}
+# match the versions TensorFlow pins, and conda-forge's Ray Tune and nbgrader lag behind the pins).
+PIP_ONLY = {"tensorflow", "tensorflow-cpu", "keras", "ray", "nbgrader"}
 NOT_DEPENDENCIES = {"python", "pip"}
 
 

@@ -34,6 +34,7 @@ FORBIDDEN = {
     "keras": ("matplotlib", "ipywidgets", "lrcourse.ui", "lrcourse.exercises"),
     "exercises": ("matplotlib", "ipywidgets", "lrcourse.ui"),
     "ui": ("lrcourse.exercises",),
+    "classroom": ("matplotlib", "ipywidgets", "lrcourse.ui", "keras", "tensorflow"),
 }
 
 

@@ -16,6 +16,9 @@ from __future__ import annotations
 import functools
 import html
 import numbers
+import os
+import signal
+import threading
 import warnings
 from dataclasses import dataclass
 
@@ -25,7 +28,11 @@ from lrcourse import _checks
 
 CORRECT, WRONG, NOT_ATTEMPTED = "correct", "not yet", "not attempted"
 TRIES_BEFORE_ANSWER = 3  # wrong tries at one question before its checker shows the answer
+# Seconds one check may take before the learner's code counts as endless (a grader may set
+# LRCOURSE_TIME_LIMIT, 0.1 to 3600, for the kernels that grade).
+TIME_LIMIT = min(max(float(os.environ.get("LRCOURSE_TIME_LIMIT", "30") or 30), 0.1), 3600.0)
 _tries = {}  # question -> wrong tries so far in this kernel
+_reveal = [True]  # False in a graded assignment: no checker shows the expected answer
 _depth = [0]  # > 1 while a checker calls another: only the outermost one counts and reveals
 _ICONS = {CORRECT: "✔", WRONG: "✘", NOT_ATTEMPTED: "…"}
 _COLOURS = {CORRECT: "#009E73", WRONG: "#D55E00", NOT_ATTEMPTED: "#666666"}
@@ -105,21 +112,60 @@ def checker(check):
 def reveals(check):
     """Decorate a checker so that it takes ``show_answer=False``: True shows the expected value
     of a wrong (or not yet attempted) answer at once; otherwise it appears after
-    :data:`TRIES_BEFORE_ANSWER` wrong tries at the same question (same checker, same settings)."""
+    :data:`TRIES_BEFORE_ANSWER` wrong tries at the same question (same checker, same settings).
+    A check that takes longer than :data:`TIME_LIMIT` seconds (an endless loop in the learner's
+    code) answers "not yet"."""
     _checks.function("check", check)
 
     @functools.wraps(check)
     def answer(*args, show_answer=False, **kwargs):
         _depth[0] += 1
         try:
-            feedback = check(*args, **kwargs)
+            if _depth[0] > 1:  # called by another checker: the outer one decides what to show
+                return check(*args, **kwargs)
+            feedback = _within_time_limit(check, args, kwargs)
         finally:
             _depth[0] -= 1
-        if _depth[0]:  # called by another checker: the outer one decides what to show
-            return feedback
         return _with_answer(feedback, _question(check, args, kwargs), show_answer is True)
 
     return answer
+
+
+def reveal_answers(on):
+    """Whether checkers may show the expected answer (on request or after several wrong tries):
+    True in the course, False in a graded assignment."""
+    if not isinstance(on, bool):
+        raise ValueError(f"on must be True or False, got {brief(on)}")
+    _reveal[0] = on
+
+
+class _TooSlow(BaseException):
+    """Raised by the alarm inside the learner's code; a BaseException, so that the learner's own
+    ``except Exception`` cannot swallow it."""
+
+
+def _within_time_limit(check, args, kwargs):
+    """``check(*args, **kwargs)``, stopped after TIME_LIMIT seconds where the platform allows
+    (an alarm signal: POSIX, main thread, no alarm of the caller's running); else unlimited."""
+    main = threading.current_thread() is threading.main_thread()
+    if not (main and hasattr(signal, "setitimer")) or signal.getitimer(signal.ITIMER_REAL)[0]:
+        return check(*args, **kwargs)  # no alarms here, or a caller's alarm already runs
+
+    def stop(signum, frame):
+        raise _TooSlow
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.setitimer(signal.ITIMER_REAL, TIME_LIMIT)
+    try:
+        return check(*args, **kwargs)
+    except _TooSlow:
+        return wrong(
+            f"this took longer than {TIME_LIMIT:g} s and was stopped: does your code loop "
+            "forever (a while loop whose condition never turns false)?"
+        )
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def _run_check(check, args, kwargs):
@@ -141,7 +187,7 @@ def _with_answer(feedback, question, asked):
         return Feedback(CORRECT, feedback.message)
     if feedback.state == WRONG:
         _tries[question] = _tries.get(question, 0) + 1
-    if not feedback.answer:
+    if not feedback.answer or not _reveal[0]:
         return Feedback(feedback.state, feedback.message)
     tries = _tries.get(question, 0)
     if asked or tries >= TRIES_BEFORE_ANSWER:

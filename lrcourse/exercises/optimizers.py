@@ -44,6 +44,7 @@ import numpy as np
 
 from lrcourse import _checks
 from lrcourse.exercises import (
+    _TooSlow,
     _way,
     check_value,
     correct,
@@ -155,7 +156,7 @@ def _run_learner(fn, case, exercise):
                 result = fn(w.copy(), g.copy(), _copy(state), **case.hyper)
         except NotImplementedError:
             return None, not_attempted("your function still raises NotImplementedError.")
-        except KeyboardInterrupt:  # the learner pressed stop
+        except (KeyboardInterrupt, _TooSlow):  # the learner pressed stop, or the time is up
             raise
         except BaseException as exc:  # the learner's code may raise anything (even SystemExit)
             name = type(exc).__name__
