@@ -114,6 +114,8 @@ def test_the_config_has_what_the_course_needs(course):
     exec(compile(text, "nbgrader_config.py", "exec"), {"get_config": lambda: _Config(config)})
     assert config["Execute.timeout"] >= 1800  # Keras notebooks train for minutes in one cell
     assert config["ClearSolutions.code_stub"] == {"python": ""}
+    kernels = {nb.metadata["kernelspec"]["name"] for nb in map(nbformat.read, NOTEBOOKS, [4] * 99)}
+    assert {config["Execute.kernel_name"]} == kernels
     pattern = re.compile(config["FileNameCollectorPlugin.named_regexp"])
     found = pattern.match("/x/downloaded/01/archive/ada.l@uni__01_gradient_descent.ipynb")
     assert found["student_id"] == "ada.l@uni" and found["file_id"] == "01_gradient_descent.ipynb"
@@ -218,6 +220,40 @@ REFERENCES = [
         {},
     ),
 ]
+
+
+def test_the_keras_answers_pass_their_hidden_tests():
+    keras = pytest.importorskip("keras")
+    replacement = keras.optimizers.schedules.InverseTimeDecay(0.01, 1, 1e-3)
+    assert graded(schedules.check_time_based_replacement, replacement, steps_per_epoch=67).correct
+
+    class WSD(keras.optimizers.schedules.LearningRateSchedule):
+        def __init__(self, peak, warmup_steps, stable_steps, decay_steps):
+            self.peak, self.warmup_steps = float(peak), int(warmup_steps)
+            self.stable_steps, self.decay_steps = int(stable_steps), int(decay_steps)
+
+        def __call__(self, step):
+            step = keras.ops.cast(step, "float32")
+            up = self.peak * step / self.warmup_steps
+            down = self.peak * (
+                1.0 - (step - self.warmup_steps - self.stable_steps) / self.decay_steps
+            )
+            return keras.ops.clip(keras.ops.minimum(up, down), 0.0, self.peak)
+
+        def get_config(self):
+            names = ("peak", "warmup_steps", "stable_steps", "decay_steps")
+            return {k: getattr(self, k) for k in names}
+
+    registered = keras.saving.register_keras_serializable(package="classroom_test")(WSD)
+    assert graded(schedules.check_serializable_schedule, registered, 0.1, 10, 60, 20).correct
+
+    class Fixed(WSD):  # ignores its settings: right for the visible ones only
+        def __init__(self, peak, warmup_steps, stable_steps, decay_steps):
+            super().__init__(0.1, 10, 60, 20)
+
+    fixed = keras.saving.register_keras_serializable(package="classroom_test")(Fixed)
+    with pytest.raises(NotYetCorrect, match="hidden test: other settings"):
+        graded(schedules.check_serializable_schedule, fixed, 0.1, 10, 60, 20)
 
 
 @pytest.mark.parametrize(
@@ -381,3 +417,27 @@ def test_the_build_is_the_same_twice(tmp_path):
         [{k: v for k, v in c.items() if k != "id"} for c in nb["cells"]] for nb in (first, second)
     ]
     assert strip[0] == strip[1]
+
+
+def test_readme_counts_the_checks_that_compute_their_expected_value(course):
+    """The README says how many check cells compute the expected value in view; count them."""
+    root, built = course
+    computed = total = 0
+    for a in built:
+        made = nbformat.read(root / "source" / a.name / f"{a.name}.ipynb", as_version=4)
+        for gid, cell in graded_cells(made).items():
+            if not gid.endswith("-tests"):
+                continue
+            total += 1
+            visible = ast.parse(cell.source.split(BEGIN_HIDDEN)[0])
+            calls = [
+                n
+                for n in ast.walk(visible)
+                if isinstance(n, ast.Call)
+                and getattr(n.func, "id", "") in {"check_value", "check_sequence"}
+            ]
+            computed += any(
+                len(n.args) > 1 and not isinstance(n.args[1], ast.Constant) for n in calls
+            )
+    readme = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
+    assert f"{computed} of the {total} autograded exercises computes the expected value" in readme

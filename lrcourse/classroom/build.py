@@ -31,6 +31,7 @@ FUNCTION_POINTS = 2  # an exercise where the student writes a function
 ANSWER_POINTS = 1  # a number, a list, a choice
 EXPLORE_POINTS = 2  # an explore exercise, graded by hand
 COURSE_ID = "learning-rates-hands-on"
+KERNEL = "python3"  # the kernel every course notebook names
 CELL_TIMEOUT = 2400  # seconds: one training cell of a Keras notebook runs for minutes on 2 cores
 
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
@@ -354,6 +355,9 @@ c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 # that test cell's points only.
 c.Execute.timeout = {CELL_TIMEOUT}
 c.Execute.interrupt_on_timeout = True
+
+# The kernel the notebooks name: it must be the Python where lrcourse is installed.
+c.Execute.kernel_name = "{KERNEL}"
 
 # Exchange-less collection: files named <student id>__<notebook>.ipynb, downloaded from a
 # learning platform into downloaded/<assignment>/archive/, then `nbgrader zip_collect`.
