@@ -9,9 +9,11 @@ directory. Widget state is saved with it, so sliders show when the notebook is o
 per-cell timing metadata is dropped, so a re-run changes only what really changed.
 
 The outputs must be clean: no stderr, no error, no "Warning", no memory address (0x7f...), no
-progress bar. Any of those, or a cell that raises, makes the script name the notebook and the
-cell, leave that notebook unchanged on disk and exit with status 1. It is a maintainer script,
-not a test (pytest does not collect it).
+progress bar. A reference solution (a cell tagged "solution") must make its checker say "Correct";
+its output is then dropped, so that no answer shows under an exercise before the learner tries
+(the tag nbval-ignore-output lets nbval run it without comparing). Any of those, or a cell
+that raises, makes the script name the notebook and the cell, leave that notebook unchanged on
+disk and exit with status 1. It is a maintainer script, not a test (pytest does not collect it).
 """
 
 from __future__ import annotations
@@ -84,6 +86,27 @@ def execute(nb, cwd=NOTEBOOKS, timeout=TIMEOUT):
     return time.perf_counter() - start
 
 
+SOLUTION_TAG, IGNORE_OUTPUT = "solution", "nbval-ignore-output"
+
+
+def hide_answers(nb):
+    """Drop the outputs of the reference solutions after checking that each says "Correct";
+    returns the problems found (a solution that is not correct keeps its output)."""
+    found = []
+    for index, cell in enumerate(nb.cells):
+        tags = cell.metadata.get("tags", [])
+        if cell.cell_type != "code" or SOLUTION_TAG not in tags:
+            continue
+        text = "".join(t for output in cell.get("outputs", []) for t in _texts(output))
+        if cell.get("outputs") and ("✔ Correct" not in text or "✘ Not yet" in text):
+            found.append(f"cell {index}: the reference solution is not correct: {_excerpt(text)}")
+            continue
+        cell.outputs = []
+        if IGNORE_OUTPUT not in tags:
+            cell.metadata["tags"] = [*tags, IGNORE_OUTPUT]
+    return found
+
+
 def normalise(nb):
     """Drop per-cell timing metadata and keep the kernel spec fixed, so diffs stay clean."""
     for cell in nb.cells:
@@ -125,6 +148,10 @@ def problems(nb):
                     match = pattern.search(text)
                     if match:
                         found.append(f"{where}: {reason}: {_excerpt(text, match.start())}")
+    for index, cell in enumerate(nb.cells):
+        tags = cell.metadata.get("tags", [])
+        if SOLUTION_TAG in tags and (cell.get("outputs") or IGNORE_OUTPUT not in tags):
+            found.append(f"cell {index}: a reference solution saved with its output (the answer)")
     state = nb.metadata.get("widgets", {}).get("application/vnd.jupyter.widget-state+json", {})
     for model in state.get("state", {}).values():
         if model.get("model_name", "").endswith("ProgressModel"):
@@ -153,7 +180,7 @@ def run_one(path, *, save=True):
     except CellExecutionError as exc:
         return None, [f"a cell raised:\n{exc}"]
     normalise(nb)
-    found = problems(nb)
+    found = hide_answers(nb) + problems(nb)
     if save and not found:
         nbformat.write(nb, path)
     return seconds, found

@@ -154,6 +154,23 @@ def test_no_learner_cell_shows_an_answer_in_its_output(notebook):
         assert "Correct" not in shown and "The answer:" not in shown, f"cell {i}: {shown[:120]}"
 
 
+def test_no_answer_in_sight(notebook):
+    """A reference solution keeps its code (collapsed) but is saved without output: its checker's
+    "Correct: ... = 0.04" would sit right under the exercise. nbval runs it without comparing;
+    tests/execute_notebooks.py checks that it says "Correct" before it drops the output. Beyond
+    the welcome's demonstration of the feedback, no saved output says "Correct" or reveals."""
+    path, nb = notebook
+    for i, cell in enumerate(nb["cells"]):
+        tags = cell["metadata"].get("tags", [])
+        if "solution" in tags:
+            assert not cell.get("outputs"), f"cell {i}: a reference solution saved with its output"
+            assert "nbval-ignore-output" in tags, f"cell {i}: nbval would expect its output"
+        if path.name.startswith("00_"):
+            continue
+        shown = " ".join(text for out in cell.get("outputs", []) for text in output_texts(out))
+        assert "✔ Correct" not in shown and "The answer:" not in shown, f"cell {i}: {shown[:120]}"
+
+
 def test_links_to_existing_notebooks_point_to_real_files(notebook):
     """A link whose number belongs to a notebook that exists must name that file exactly.
     (Links to notebooks still being written are checked by the map test below.)"""
@@ -171,3 +188,11 @@ def test_the_welcome_map_links_every_notebook_and_only_those():
     present = {p.name for p in PATHS} - {"00_welcome.ipynb"}
     assert sorted(linked - present) == [], "linked from 00_welcome but missing from notebooks/"
     assert sorted(present - linked) == [], "in notebooks/ but not on the map in 00_welcome"
+
+
+def test_every_notebook_links_the_glossary(notebook):
+    path, nb = notebook
+    assert "](glossary.ipynb)" in source(nb["cells"][0]), f"{path.name}: no glossary link"
+    glossary = load(NOTEBOOKS / "glossary.ipynb")
+    headings = [line for text in markdown(glossary) for line in text.splitlines()]
+    assert "## Notation" in headings and "## Terms" in headings
