@@ -69,7 +69,7 @@ def test_every_notebook_with_exercises_becomes_an_assignment(course):
         assert summary.manual == EXPLORE_POINTS * explores
         assert summary.exercises == solutions + explores
     assert [a.name for a in built] == with_exercises
-    assert len(built) == 28  # 00, the map, has no exercises
+    assert len(built) == 29  # 00, the map, has no exercises
 
 
 def test_answer_and_test_cells_rebuild_the_exercise(course):

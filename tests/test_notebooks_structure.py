@@ -196,3 +196,19 @@ def test_every_notebook_links_the_glossary(notebook):
     glossary = load(NOTEBOOKS / "glossary.ipynb")
     headings = [line for text in markdown(glossary) for line in text.splitlines()]
     assert "## Notation" in headings and "## Terms" in headings
+
+
+def test_the_header_states_the_time_a_sitting_takes(notebook):
+    """The first cell gives the estimate of tests/_sittings.py (to within 5 minutes, so that a
+    small edit does not force a new number): the core, and the optional parts separately."""
+    import _sittings
+
+    path, nb = notebook
+    stated = _sittings.STATED.search(source(nb["cells"][0]))
+    assert stated, f"{path.name}: no '**Time:** about N minutes' in the header"
+    core, optional = _sittings.minutes(nb)
+    assert abs(int(stated[1]) - core) <= 5, (path.name, stated[0], round(core, 1))
+    if optional >= 2.5:
+        assert stated[2] and abs(int(stated[2]) - optional) <= 5, (path.name, stated[0], optional)
+    else:
+        assert stated[2] is None, (path.name, stated[0], optional)

@@ -290,3 +290,18 @@ QUESTIONS["28.2"] = Question(
     "does the schedule count epochs or updates, how many updates does an epoch of batches of 64 "
     "make, and is a boundary the last update at the old rate or the first at the new one?",
 )
+
+# Notebook 29: the practical guide.
+QUESTIONS["29.1"] = Question(
+    ("A", "B", "C", "D"),
+    "B",
+    (
+        "a schedule given to the optimizer is called with the number of updates (batches), not "
+        "epochs: decay_steps=5 halves the rate every 5 batches. The last epoch starts after "
+        "19 x 22 = 418 updates, so the rate is 0.02 x 0.5^(418/5), about 0.02 x 0.5^84, and "
+        "less by the epoch's end: nothing trains. For a halving every 5 epochs, "
+        "decay_steps = 5 x 22 = 110 (section 6)."
+    ),
+    "does a schedule object count epochs or updates, and how many updates are 19 epochs of 22 "
+    "batches?",
+)

@@ -1,0 +1,78 @@
+"""How long a notebook takes a learner in one sitting: the estimate its header states.
+
+The model: 120 words of markdown a minute; 1 minute for each code cell, 5 for an exercise's
+reference solution (the time to solve it), 8 for an explore exercise's model answer. A section
+whose heading is followed by a "> **Optional" box, and an explore exercise (from its statement to
+the next exercise or section), count as optional: the header gives their minutes separately.
+"""
+
+import json
+import re
+
+WORDS_PER_MINUTE = 120
+CELL_MINUTES = {"solution": 5, "model-answer": 8}
+EXPLORE = re.compile(r"\*\*Exercise \d+ \(explore\)\.\*\*")
+EXERCISE = re.compile(r"\*\*Exercise \d+\.\*\*")
+STATED = re.compile(
+    r"\*\*Time:\*\* about (\d+) minutes(?: \(and about (\d+) more for the optional parts\))?\."
+)
+
+
+def _text(source):
+    return "".join(source) if isinstance(source, list) else source
+
+
+def minutes(nb):
+    """(core, optional) minutes of a notebook (a dict read from its .ipynb file)."""
+    core = optional = 0.0
+    in_optional_section = in_explore = False
+    for cell in nb["cells"]:
+        source = _text(cell["source"])
+        if cell["cell_type"] == "markdown":
+            lines = source.splitlines()
+            for i, line in enumerate(lines):
+                if line.startswith("## "):
+                    following = next((x for x in lines[i + 1 :] if x.strip()), "")
+                    in_optional_section = following.startswith("> **Optional")
+                    in_explore = False
+                if EXPLORE.search(line):
+                    in_explore = True
+                elif EXERCISE.search(line):
+                    in_explore = False
+                words = len(line.split()) / WORDS_PER_MINUTE
+                if in_optional_section or in_explore:
+                    optional += words
+                else:
+                    core += words
+        elif cell["cell_type"] == "code":
+            tags = cell.get("metadata", {}).get("tags", [])
+            cost = next((CELL_MINUTES[t] for t in CELL_MINUTES if t in tags), 1)
+            if in_optional_section or in_explore:
+                optional += cost
+            else:
+                core += cost
+    return core, optional
+
+
+def rounded(value):
+    """To the nearest 5 minutes, at least 5."""
+    return max(5, 5 * round(value / 5))
+
+
+def statement(nb):
+    """The header's sentence for this notebook."""
+    core, optional = minutes(nb)
+    extra = (
+        f" (and about {rounded(optional)} more for the optional parts)" if optional >= 2.5 else ""
+    )
+    return f"**Time:** about {rounded(core)} minutes{extra}."
+
+
+if __name__ == "__main__":
+    import sys
+
+    for path in sys.argv[1:]:
+        nb = json.load(open(path, encoding="utf-8"))
+        core, optional = minutes(nb)
+        name = path.split("/")[-1][:40]
+        print(f"{name:40s} core {core:5.1f}  optional {optional:5.1f}  {statement(nb)}")
