@@ -68,11 +68,30 @@ def statement(nb):
     return f"**Time:** about {rounded(core)} minutes{extra}."
 
 
+def write_statement(path):
+    """Put (or update) the statement in the header of the notebook at ``path``."""
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    first = nb["cells"][0]
+    text = _text(first["source"])
+    line = statement(nb)
+    if STATED.search(text):
+        text = STATED.sub(line, text)
+    else:
+        words = "\n\n**Words and symbols:**"
+        text = text.replace(words, f"\n\n{line}{words}", 1)
+    first["source"] = text.splitlines(True)
+    path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
 if __name__ == "__main__":
     import sys
+    from pathlib import Path
 
-    for path in sys.argv[1:]:
-        nb = json.load(open(path, encoding="utf-8"))
+    write = "--write" in sys.argv
+    for name in [a for a in sys.argv[1:] if a != "--write"]:
+        path = Path(name)
+        if write:
+            write_statement(path)
+        nb = json.loads(path.read_text(encoding="utf-8"))
         core, optional = minutes(nb)
-        name = path.split("/")[-1][:40]
-        print(f"{name:40s} core {core:5.1f}  optional {optional:5.1f}  {statement(nb)}")
+        print(f"{path.name[:40]:40s} core {core:5.1f}  optional {optional:5.1f}  {statement(nb)}")

@@ -67,7 +67,7 @@ QUESTIONS = {
         ("a", "b", "c"),
         "b",
         (
-            "decay_rate = e^(-k * decay_steps) = e^(-0.5) = 0.607: the share of the rate "
+            "decay_rate = e^(-d * decay_steps) = e^(-0.5) = 0.607: the share of the rate "
             "kept every 100 steps. (c) is e^(-0.005), right for decay_steps=1."
         ),
         "decay_rate is what the rate is multiplied by over decay_steps steps.",

@@ -136,7 +136,7 @@ def draw_path(ax, trajectory, landscape, *, color=PALETTE[3], label=None, **kwar
 
 
 def plot_losses(ax, trajectories, *, minimum=0.0, labels=None, colors=PALETTE):
-    """Loss gap ``f(x_k) - f*`` (log axis) against step for several runs on one axis.
+    """Loss gap ``f(w_t) - f*`` (log axis) against step for several runs on one axis.
 
     ``trajectories`` maps a key (e.g. the learning rate) to a Trajectory; ``minimum`` is ``f*``;
     ``labels`` (one per run) replace the default "lr = key"; ``colors`` are used in turn.
@@ -176,13 +176,13 @@ def plot_losses(ax, trajectories, *, minimum=0.0, labels=None, colors=PALETTE):
             artists.append(
                 ax.plot(len(ys) - 1, ys[-1], "x", ms=10, mew=2, color=line.get_color())[0]
             )
-    ax.set(xlabel="step", ylabel="$f(x_k) - f^*$", yscale="log")
+    ax.set(xlabel="step", ylabel="$f(w_t) - f^*$", yscale="log")
     ax.legend(fontsize=9)
     return artists
 
 
 def loss_gap(losses, minimum=0.0, floor=1e-16):
-    """``f(x_k) - f*``, clipped at ``floor`` (> 0) so that a log axis can show it.
+    """``f(w_t) - f*``, clipped at ``floor`` (> 0) so that a log axis can show it.
 
     losses: up to 1,000,000 values (inf and nan are kept: they mark a diverged run).
     """

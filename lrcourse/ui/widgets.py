@@ -340,8 +340,8 @@ class DescentExplorer(Explorer):
     """Gradient descent on a landscape: the path on the left, the loss against step on the right.
 
     Sliders: learning rate (log, over ``lr_range``), start point (over the landscape's domain)
-    and gradient noise (if ``noise_max`` > 0). The loss panel shows ``f(x_k) - f*`` on a log axis
-    when the minimum is known (``gap=True``), else ``f(x_k)``.
+    and gradient noise (if ``noise_max`` > 0). The loss panel shows ``f(w_t) - f*`` on a log axis
+    when the minimum is known (``gap=True``), else ``f(w_t)``.
 
     optimizer: None for plain gradient descent, or a function that builds an
         :class:`lrcourse.optimizers.Optimizer` from the learning rate and the extra controls,
@@ -421,11 +421,11 @@ class DescentExplorer(Explorer):
         ax = self.ax_loss
         ax.set_xlim(0, self.steps)
         if self.gap:
-            ax.set(yscale="log", ylim=(1e-12, 1e4), ylabel="$f(x_k) - f^*$")
+            ax.set(yscale="log", ylim=(1e-12, 1e4), ylabel="$f(w_t) - f^*$")
         else:
             values = self.landscape.grid(120)[-1]
             span = max(values.max() - values.min(), 1e-12)
-            ax.set(ylim=(values.min() - 0.05 * span, values.max() + 0.05 * span), ylabel="$f(x_k)$")
+            ax.set(ylim=(values.min() - 0.05 * span, values.max() + 0.05 * span), ylabel="$f(w_t)$")
         ax.set_xlabel("step")
 
     def start_point(self, values):
