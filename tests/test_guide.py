@@ -88,6 +88,8 @@ def test_the_reading_of_the_new_runs_matches_them(guide):
     assert "no schedule was detected better than the optimizer's own best constant" in reading
     assert "with or without warmup" in reading
     assert not [r.name for c in races + warmup for r in c.rows if r.verdict == "better"]
+    if "none was detected worse either" in reading:
+        assert not [r.name for c in races + warmup for r in c.rows if r.verdict == "worse"]
     tally = shown(guide["new-tally"])
     for name, comparison in zip(("Adam", "SGD, momentum 0.9"), races, strict=True):
         worse = ", ".join(comparison.names("worse")) or "none"

@@ -57,8 +57,8 @@ def check_exponential_rates(fn, min_rate=1e-6, max_rate=1.0, steps=50):
         ),
         (
             min_rate * (max_rate / min_rate) ** (k / steps),
-            "your last rate falls short of max_rate: with k running from 0 to steps - 1, the "
-            "exponent is k / (steps - 1).",
+            "your last rate falls short of max_rate: with t running from 0 to steps - 1, the "
+            "exponent is t / (steps - 1).",
         ),
         (
             min_rate * (max_rate / min_rate) ** ((k + 1) / steps),
@@ -71,7 +71,7 @@ def check_exponential_rates(fn, min_rate=1e-6, max_rate=1.0, steps=50):
 @reveals
 def check_debiased_average(fn, losses=None, beta=0.9):
     """``fn(losses, beta)`` should return :func:`lrcourse.finder.debiased_average` of ``losses``:
-    the exponential moving average started at 0, divided by ``1 - beta**(k + 1)``."""
+    the exponential moving average started at 0, divided by ``1 - beta**(t + 1)``."""
     losses = _losses() if losses is None else _checks.array("losses", losses, ndim=1)
     if not 2 <= len(losses) <= 10_000:
         raise ValueError(f"losses must hold 2 to 10,000 values, got {len(losses)}")
@@ -100,8 +100,8 @@ def check_debiased_average(fn, losses=None, beta=0.9):
     bugs = [
         (
             plain,
-            "the average starts at 0, so it starts too small: divide the average after k + 1 "
-            "losses by 1 - beta**(k + 1).",
+            "the average starts at 0, so it starts too small: divide the average after t + 1 "
+            "losses by 1 - beta**(t + 1).",
         ),
         (
             swapped,
