@@ -1,11 +1,11 @@
 """The practical guide (notebook 29): every rule is backed by runs it links to, every link to a
 cell of the course lands on a cell that exists, and its reading of the new runs matches them."""
 
-import json
 import re
 from pathlib import Path
 
 import pytest
+from _notebooks import load, shown
 
 from lrcourse.citations import parse_comparisons
 
@@ -13,27 +13,6 @@ NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 GUIDE = NOTEBOOKS / "29_choosing_your_learning_rate.ipynb"
 CELL_LINK = re.compile(r"\]\((\d\d_[^)\s#]*\.ipynb)#cell-id=([^)\s]+)\)")
 RULE = re.compile(r"^(\d+)\. \*\*", re.MULTILINE)
-
-
-def load(path):
-    return json.loads(path.read_text(encoding="utf-8"))
-
-
-def text(value):
-    return "".join(value) if isinstance(value, list) else value
-
-
-def shown(cell):
-    """What a cell shows a reader: its markdown, or its text outputs."""
-    if cell["cell_type"] == "markdown":
-        return text(cell["source"])
-    parts = []
-    for output in cell.get("outputs", []):
-        parts.append(text(output.get("text", "")))
-        for mime, value in output.get("data", {}).items():
-            if mime in ("text/markdown", "text/plain"):
-                parts.append(text(value))
-    return "\n".join(parts)
 
 
 def cells_by_id(nb):

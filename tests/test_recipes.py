@@ -402,9 +402,7 @@ def test_recipes_run_without_the_course_and_do_what_they_say(recipes, tmp_path):
     print(f"\nrunner {runner_seconds:.1f} s, import keras {report['import_seconds']:.1f} s")
     for r in results:
         print(f"{r['seconds']:4.1f} s, checks {r['check_seconds']:3.1f} s: {r['name'][10:]}")
-    failures = [
-        f"{r['name']}:\n  " + "\n  ".join(r["problems"]) for r in results if r["problems"]
-    ]
+    failures = [f"{r['name']}:\n  " + "\n  ".join(r["problems"]) for r in results if r["problems"]]
     assert not failures, "\n".join(failures)
     for r in results:
         assert len(r["printed"].splitlines()) <= 1, f"{r['name']} prints:\n{r['printed']}"
@@ -430,8 +428,10 @@ def check_range_test_against_the_course(recorded):
     for k in range(len(smoothed) - 1):  # no stop before the last point
         assert math.isfinite(smoothed[k]) and smoothed[k] <= factor * running_best[k], k
     last = smoothed[-1]
-    assert len(smoothed) == recorded["steps"] or not math.isfinite(last) or (
-        last > factor * running_best[-1]
+    assert (
+        len(smoothed) == recorded["steps"]
+        or not math.isfinite(last)
+        or (last > factor * running_best[-1])
     ), "the test stopped although the loss had not blown up"
     test = RangeTest(rates, losses, smoothed, "recipe", recorded["steps"], beta, factor)
     assert recorded["picked_rate"] == pytest.approx(test.suggest("valley"), rel=1e-12), (

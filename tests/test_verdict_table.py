@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from _notebooks import joined, load, shown
 
 from lrcourse.citations import Sources, parse_comparisons
 from lrcourse.evidence import BETTER, NO_DIFFERENCE, WORSE, compare
@@ -27,30 +28,6 @@ ROW = re.compile(
 SEEDS = re.compile(r"\) over (\d+) seeds, paired with the baseline ")
 DECIMAL = re.compile(r"(?<![\w.,])[+-]?(?:\d[\d,]*\.\d+|\d{1,3}(?:,\d{3})+)(?![\w.])")
 ARTICLE_ROWS = ("learning-rate decay", "RMSProp", "Adam", "Adagrad", "Adadelta", "PBT")
-
-
-def load(path):
-    return json.loads(path.read_text(encoding="utf-8"))
-
-
-def joined(text):
-    return "".join(text) if isinstance(text, list) else text
-
-
-def shown(cell):
-    """What a cell shows a reader: a markdown cell's text, a code cell's text outputs."""
-    if cell["cell_type"] == "markdown":
-        return joined(cell["source"])
-    parts = []
-    for output in cell.get("outputs", []):
-        if output["output_type"] == "stream":
-            parts.append(joined(output["text"]))
-        data = output.get("data", {})
-        for mime in ("text/markdown", "text/plain"):
-            if mime in data:
-                parts.append(joined(data[mime]))
-                break
-    return "\n".join(parts)
 
 
 def squeeze(text):
