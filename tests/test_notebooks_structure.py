@@ -212,3 +212,58 @@ def test_the_header_states_the_time_a_sitting_takes(notebook):
         assert stated[2] and abs(int(stated[2]) - optional) <= 5, (path.name, stated[0], optional)
     else:
         assert stated[2] is None, (path.name, stated[0], optional)
+
+
+def _names(tree):
+    """(assigned, imported, read) names of one code cell."""
+    import ast
+
+    defined, imported, read = set(), set(), set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            defined.add(node.name)
+        elif isinstance(node, ast.arg):
+            defined.add(node.arg)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            imported.update((alias.asname or alias.name).split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.Name):
+            (defined if isinstance(node.ctx, ast.Store) else read).add(node.id)
+    return defined, imported, read - defined - imported
+
+
+def test_an_optional_section_names_what_later_core_cells_need(notebook):
+    """A reader may skip an optional section: if a later core cell (not in an optional section or
+    an explore exercise) reads a name last defined there, the box must name it (`name`), so that
+    the reader knows to run that section's cells."""
+    import ast
+
+    import _sittings
+
+    path, nb = notebook
+    owner, box, skippable, missing = {}, None, False, []
+    for cell in nb["cells"]:
+        text = source(cell)
+        if cell["cell_type"] == "markdown":
+            lines = text.splitlines()
+            for i, line in enumerate(lines):
+                if line.startswith("## "):
+                    following = next((x for x in lines[i + 1 :] if x.strip()), "")
+                    box = following if following.startswith("> **Optional") else None
+                    skippable = box is not None
+                if _sittings.EXPLORE.search(line):
+                    skippable = True
+                elif _sittings.EXERCISE.search(line):
+                    skippable = box is not None
+            continue
+        defined, imported, read = _names(ast.parse(text))
+        if not skippable:
+            missing += [
+                (name, owner[name][:60])
+                for name in sorted(read)
+                if owner.get(name) and f"`{name}`" not in owner[name]
+            ]
+        for name in defined:
+            owner[name] = box
+        for name in imported:  # importing a module again rebinds the same module
+            owner[name] = owner.get(name, box)
+    assert not missing, f"{path.name}: later core cells need names no box mentions: {missing}"
