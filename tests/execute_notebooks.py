@@ -27,8 +27,11 @@ import warnings
 from pathlib import Path
 
 import nbformat
+from _reproducible import use_avx2_kernels
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+
+use_avx2_kernels()  # before any kernel starts: the same numbers on every x86-64 CPU
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
