@@ -176,7 +176,7 @@ class Sources:
         path = self.path(notebook)
         self.read(notebook, cell)  # the cell exists and shows something
         if label is None:
-            label = f"{path.name[:2]} {self.section(notebook, cell)}"
+            label = f"{path.name.split('_', 1)[0]} {self.section(notebook, cell)}"
         label = _text("label", label)
         if any(c in label for c in "[]\n"):
             raise ValueError(f"label must be one line without brackets, got {label!r}")
@@ -259,10 +259,11 @@ class Sources:
 def _number(notebook):
     if isinstance(notebook, int) and not isinstance(notebook, bool) and 0 <= notebook <= 99:
         return f"{notebook:02d}"
-    if isinstance(notebook, str) and re.fullmatch(r"\d\d", notebook):
+    if isinstance(notebook, str) and re.fullmatch(r"\d\d[a-z]?", notebook):
         return notebook
     raise ValueError(
-        f"notebook must be a notebook number: two digits such as '09', or 0 to 99; "
+        f"notebook must be a notebook number: two digits such as '09' (a letter after them for "
+        f"a notebook in parts, such as '26a'), or 0 to 99; "
         f"got {_checks._brief(notebook)}"
     )
 

@@ -35,7 +35,7 @@ use_avx2_kernels()  # before any kernel starts: the same numbers on every x86-64
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
-PATTERN = "[0-9][0-9]_*.ipynb"
+PATTERN = "[0-9][0-9]*_*.ipynb"  # 06, or 06a and 06b for a notebook in parts
 KERNEL = "python3"
 TIMEOUT = 3600  # seconds per cell (notebook 21 trains 35 networks for 100 epochs in one cell)
 

@@ -1,4 +1,4 @@
-"""Faithfulness of notebook 27 to "Learning rate decay", the TensorFlow API walk-through.
+"""Faithfulness of notebooks 27a to 27c to "Learning rate decay", the TensorFlow API walk-through.
 
 The article's TensorFlow 1 calls (``lrcourse.keras.articles.tf_api``) with the values the course
 chose for them, their Keras 3 forms, the rates each gives at every step (boundaries, stairs and
@@ -224,7 +224,7 @@ def test_with_xla_the_staircase_is_late_too_with_or_without_constant_folding(con
 
 @pytest.mark.parametrize("decay_steps", [10, 22, 55, 100, 330, 1000])
 def test_the_float32_product_predicts_which_decay_steps_have_late_stairs(decay_steps):
-    """The notebook's one-line check (section 5) against a traced staircase, 20 stairs long."""
+    """Notebook 27b's one-line check (section 2) against a traced staircase, 20 stairs long."""
     k = np.arange(1, 21)
     product = np.float32(k * decay_steps) * (np.float32(1) / np.float32(decay_steps))
     predicted = (k[np.floor(product) < k] * decay_steps).tolist()

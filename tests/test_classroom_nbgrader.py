@@ -176,7 +176,7 @@ def test_the_release_holds_no_solution(whole_course):
     root, built = whole_course
     with_exercises = [
         path.stem
-        for path in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+        for path in sorted((ROOT / "notebooks").glob("[0-9][0-9]*_*.ipynb"))
         if '"solution"' in path.read_text(encoding="utf-8")
     ]
     assert [a.name for a in built] == with_exercises and len(built) >= 29

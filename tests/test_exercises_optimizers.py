@@ -297,7 +297,7 @@ def test_nan_from_the_learner_does_not_warn():
     assert ex.check_momentum_step(explodes).state == "not yet"
 
 
-# ---------------------------------------------------------------- Adadelta (notebook 06)
+# --------------------------------------------------------------- Adadelta (notebook 06a, 06b)
 
 
 def adadelta_right(w, g, state, learning_rate, rho, epsilon):

@@ -11,7 +11,7 @@ from lrcourse.citations import parse_comparisons
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 GUIDE = NOTEBOOKS / "29_choosing_your_learning_rate.ipynb"
-CELL_LINK = re.compile(r"\]\((\d\d_[^)\s#]*\.ipynb)#cell-id=([^)\s]+)\)")
+CELL_LINK = re.compile(r"\]\((\d\d[a-z]?_[^)\s#]*\.ipynb)#cell-id=([^)\s]+)\)")
 RULE = re.compile(r"^(\d+)\. \*\*", re.MULTILINE)
 
 
@@ -24,7 +24,9 @@ def guide():
     return cells_by_id(load(GUIDE))
 
 
-@pytest.mark.parametrize("path", sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")), ids=lambda p: p.stem)
+@pytest.mark.parametrize(
+    "path", sorted(NOTEBOOKS.glob("[0-9][0-9]*_*.ipynb")), ids=lambda p: p.stem
+)
 def test_links_to_a_cell_land_on_a_cell_that_exists(path):
     targets = {}
     for cell in load(path)["cells"]:
@@ -53,7 +55,9 @@ def test_every_rule_has_runs_behind_it(guide, rules, evidence):
     table = shown(guide[evidence])
     for number in numbers:
         rows = re.findall(
-            rf"^\| {number} \| .+ \| \[\d\d [^\]]*\]\(\d\d_\w+\.ipynb#cell-id=", table, re.MULTILINE
+            rf"^\| {number} \| .+ \| \[\d\d[a-z]? [^\]]*\]\(\d\d[a-z]?_\w+\.ipynb#cell-id=",
+            table,
+            re.MULTILINE,
         )
         assert rows, f"rule {number} of {rules} has no run linked in {evidence}"
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
-PATHS = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
-LINK = re.compile(r"\]\((\d\d_[^)\s#]*\.ipynb)(?:#[^)\s]*)?\)")
+PATHS = sorted(NOTEBOOKS.glob("[0-9][0-9]*_*.ipynb"))
+LINK = re.compile(r"\]\((\d\d[a-z]?_[^)\s#]*\.ipynb)(?:#[^)\s]*)?\)")
 ADDRESS = re.compile(r"0x[0-9a-f]{6,}")
 
 
@@ -58,7 +58,7 @@ def test_first_cell_is_the_title_with_promise_and_prerequisites(notebook):
     first = nb["cells"][0]
     assert first["cell_type"] == "markdown"
     text = source(first)
-    assert text.startswith(f"# {path.name[:2]} · ")
+    assert text.startswith(f"# {path.name.split('_', 1)[0]} · ")  # "# 07 · " or "# 26a · "
     assert "You will learn" in text
     assert "Prerequisites" in text
 
@@ -172,14 +172,12 @@ def test_no_answer_in_sight(notebook):
 
 
 def test_links_to_existing_notebooks_point_to_real_files(notebook):
-    """A link whose number belongs to a notebook that exists must name that file exactly.
-    (Links to notebooks still being written are checked by the map test below.)"""
+    """A link to a course notebook names a file that exists (after a rename or a split too)."""
     path, nb = notebook
-    by_number = {p.name[:2]: p.name for p in PATHS}
+    names = {p.name for p in PATHS}
     for text in markdown(nb):
         for target in LINK.findall(text):
-            if target[:2] in by_number:
-                assert target == by_number[target[:2]], f"{path.name} links to {target}"
+            assert target in names, f"{path.name} links to {target}, which does not exist"
 
 
 def test_the_welcome_map_links_every_notebook_and_only_those():
@@ -267,3 +265,33 @@ def test_an_optional_section_names_what_later_core_cells_need(notebook):
         for name in imported:  # importing a module again rebinds the same module
             owner[name] = owner.get(name, box)
     assert not missing, f"{path.name}: later core cells need names no box mentions: {missing}"
+
+
+SECTION_REFERENCE = re.compile(r"(?<![\w.])(\d\d[a-z]?) §(\d+)")
+
+
+def test_every_section_reference_names_a_section_that_exists():
+    """"09 §4" in any notebook or the glossary names notebook 09 and its section 4."""
+    sections = {}
+    for path in PATHS:
+        number = path.name.split("_", 1)[0]
+        headings = [line for text in markdown(load(path)) for line in text.splitlines()]
+        sections[number] = {h[3:].split(".")[0] for h in headings if re.match(r"## \d+\. ", h)}
+    wrong = []
+    for path in [*PATHS, NOTEBOOKS / "glossary.ipynb"]:
+        for text in markdown(load(path)):
+            for number, section in SECTION_REFERENCE.findall(text):
+                if section not in sections.get(number, ()):
+                    wrong.append(f"{path.name}: {number} §{section}")
+    assert not wrong, f"references to sections that do not exist: {sorted(set(wrong))}"
+
+
+def test_every_notebook_fits_a_45_minute_sitting(notebook):
+    """The core of a notebook (its optional deep dives and explore exercises apart) is estimated
+    at 45 minutes or less, as its header then says; a longer one is split or gets optional
+    sections."""
+    import _sittings
+
+    path, nb = notebook
+    core, _ = _sittings.minutes(nb)
+    assert _sittings.rounded(core) <= 45, f"{path.name}: about {_sittings.rounded(core)} minutes"

@@ -20,8 +20,8 @@ from lrcourse.evidence import BETTER, NO_DIFFERENCE, WORSE, compare
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 VERDICT_TABLE = NOTEBOOKS / "24_verdict_table.ipynb"
-QUOTE = re.compile(r"(\d\d_[\w]+\.ipynb)#cell-id=([A-Za-z0-9_-]+): (.+)")
-CELL_LINK = re.compile(r"\]\((\d\d_[^)\s#]*\.ipynb)#cell-id=([^)\s]+)\)")
+QUOTE = re.compile(r"(\d\d[a-z]?_[\w]+\.ipynb)#cell-id=([A-Za-z0-9_-]+): (.+)")
+CELL_LINK = re.compile(r"\]\((\d\d[a-z]?_[^)\s#]*\.ipynb)#cell-id=([^)\s]+)\)")
 ROW = re.compile(
     r".+ [+-]?\d+\.\d{4} [+-]\d+\.\d{4} \[[+-]\d+\.\d{4}, [+-]\d+\.\d{4}\] \d+/\d+ (.+)"
 )
@@ -246,7 +246,7 @@ def test_sources_need_an_existing_folder_and_one_notebook_a_number(tmp_path):
 
 def test_every_comparison_the_course_printed_reads_back():
     found = 0
-    for path in sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")):
+    for path in sorted(NOTEBOOKS.glob("[0-9][0-9]*_*.ipynb")):
         for cell in load(path)["cells"]:
             text = shown(cell) if cell["cell_type"] == "code" else ""
             tables = parse_comparisons(text) if text.strip() else ()
@@ -256,3 +256,16 @@ def test_every_comparison_the_course_printed_reads_back():
             assert len(tables) == printed, (path.name, cell["id"])
             found += len(tables)
     assert found >= 40
+
+
+def test_sources_read_a_notebook_in_parts_by_its_letter(tmp_path):
+    for part in "ab":
+        title = markdown("intro", f"# 26{part} · Part {part}\n## 1. A section")
+        cells = [title, code("out", "x\n")]
+        (tmp_path / f"26{part}_part.ipynb").write_text(json.dumps(notebook(cells)))
+    sources = Sources(tmp_path)
+    assert sources.link("26b", "out") == "[26b §1](26b_part.ipynb#cell-id=out)"
+    assert sources.read("26a", "out") == "x\n"
+    for wrong in ("26", "26c", "26ab", "26A"):
+        with pytest.raises(ValueError, match="notebook"):
+            sources.read(wrong, "out")

@@ -37,7 +37,7 @@ CELL_TIMEOUT = 2400  # seconds: one training cell of a Keras notebook runs for m
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 BEGIN_HIDDEN, END_HIDDEN = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 _EXERCISE = re.compile(r"\*\*Exercise (\d+)")
-_NAME = re.compile(r"^(\d\d)_[a-z0-9_]+$")
+_NAME = re.compile(r"^(\d\d[a-z]?)_[a-z0-9_]+$")
 
 
 @dataclass(frozen=True)
@@ -71,8 +71,8 @@ def _course_notebooks(source=None):
 
 
 def _select(chosen, folder):
-    """The notebook files named by ``chosen`` ("01", "7", "07_adam", "07_adam.ipynb"), or every
-    numbered notebook that has exercises when ``chosen`` is None or empty."""
+    """The notebook files named by ``chosen`` ("01", "7", "07_adam", "07_adam.ipynb", "26a"), or
+    every numbered notebook that has exercises when ``chosen`` is None or empty."""
     available = sorted(p for p in folder.glob("*.ipynb") if _NAME.match(p.stem))
     if chosen is None or (isinstance(chosen, list | tuple) and len(chosen) == 0):
         return [p for p in available if _has_exercises(p)]
@@ -82,7 +82,10 @@ def _select(chosen, folder):
     for item in chosen:
         key = item.removesuffix(".ipynb")
         found = [
-            p for p in available if p.stem == key or (key.isdigit() and int(key) == int(p.stem[:2]))
+            p
+            for p in available
+            if key in (p.stem, p.stem.split("_", 1)[0])  # "07_adam", or "26a" for one part
+            or (key.isdigit() and int(key) == int(p.stem[:2]))  # "26": every part of 26
         ]
         if not found:
             names = ", ".join(p.stem for p in available)

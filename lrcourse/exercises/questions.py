@@ -223,29 +223,32 @@ QUESTIONS["25.1"] = Question(
     "what rate does the step rule give in epochs 0 to 9, and what else differs between the runs?",
 )
 
-# Notebook 27: the TensorFlow decay API re-tested.
-QUESTIONS["27.1"] = Question(
+# Notebook 27a: the TensorFlow 1 decay API in Keras 3.
+QUESTIONS["27a.1"] = Question(
     ("A", "B", "C"),
     "B",
     (
         "the optimizer counts its own updates in optimizer.iterations, one per batch, and calls "
         "the schedule with it, as minimize(..., global_step=global_step) counted them: "
-        "decay_steps=1000 still means 1,000 batches, and 1000 is one of the exact decay_steps "
-        "(section 5: no late stair), so update 1000, during epoch 46 of 22 batches "
-        "(1000 // 22 = 45, counted from 0), is the first at 0.1 x 0.96 = 0.096."
+        "decay_steps=1000 still means 1,000 batches, and decay_steps=1000 has no late stair (the "
+        "recorder of section 3 shows it; 27b, section 2, explains which decay_steps have one), so "
+        "update 1000, during epoch 46 of 22 batches (1000 // 22 = 45, counted from 0), is the "
+        "first at 0.1 x 0.96 = 0.096."
     ),
     (
         "what did global_step count in TensorFlow 1, what counts the same thing in Keras 3, and "
-        "is 1000 among the decay_steps with a late stair (section 5)?"
+        "does the recorder of section 3 show a late stair at update 1000?"
     ),
 )
-QUESTIONS["27.3"] = Question(
+
+# Notebook 27b: the TensorFlow decay API, the documentation checked.
+QUESTIONS["27b.1"] = Question(
     ("A", "B", "C"),
     "B",
     (
         "fit computes the rate inside a compiled graph, where step / 110 becomes step x fl(1/110)"
         " = 1.99999988 at step 220: its floor is 1, so update 220 still uses 0.9 x 0.5 = 0.45, "
-        "and 0.225 starts one batch later (section 5)."
+        "and 0.225 starts one batch later (section 2)."
     ),
     (
         "decay_steps counts batches (updates), not epochs; and is the rate computed the same way "
@@ -253,31 +256,48 @@ QUESTIONS["27.3"] = Question(
     ),
 )
 
-# Notebook 26: "Learning rates for deep learning models" (diamonds) re-tested.
-QUESTIONS["26.1"] = Question(
+# Notebook 27c: the TensorFlow decays against the best constant.
+QUESTIONS["27c.1"] = Question(
+    ("A", "B", "C"),
+    "C",
+    (
+        "its paired difference from the constant 0.45 is +0.0542, with a 98.8% interval "
+        "[-0.0679, +0.1763] that contains 0: neither better nor worse was detected. A higher mean "
+        "over five seeds is not a verdict, a win on 2 of 5 seeds is not one either, and a single "
+        "run is one draw (section 3)."
+    ),
+    "read the verdict column of section 3's comparison, not the means or the single runs.",
+)
+
+# Notebook 26a: "Learning rates for deep learning models", the diamonds experiment in Keras 3.
+QUESTIONS["26a.2"] = Question(
+    ("A", "B", "C"),
+    "B",
+    (
+        "the rules count epochs from 0 and the scores are labelled from 1: the score taken after "
+        "the rule's epoch e is 'after epoch e + 1'. 'After epoch 6' ends the rule's epoch 5, "
+        "still at 0.001; the raise starts the rule's epoch 6, which ends with the score 'after "
+        "epoch 7' (section 3)."
+    ),
+    "which rule epoch ends with the score labelled 'after epoch 6': the one before the raise, "
+    "or the one after?",
+)
+
+# Notebook 26b: "Learning rates for deep learning models", the race and the verdicts.
+QUESTIONS["26b.1"] = Question(
     ("A", "B", "C"),
     "B",
     (
         "against 0.001, the slowest rate of the sweep at 8 epochs and batch 128, the decay won on "
         "every seed; against the best constant of the sweep no difference was detected (its "
         "interval held zero). A schedule that beats a badly chosen constant has not been shown to "
-        "beat a good one (sections 5 and 8)."
+        "beat a good one (sections 3 and 6)."
     ),
     "which baseline does each row of the claim table use, and what verdict did each get?",
 )
 
-# Notebook 28: "Choosing a learning rate" re-tested.
-QUESTIONS["28.1"] = Question(
-    ("A", "B", "C", "D"),
-    "B",
-    (
-        "at 0.001 for all, RMSprop ended lower than Adam on all five seeds ('better') while SGD, "
-        "Adagrad and Adadelta were 'worse'; each at its own best rate, all four intervals held "
-        "zero. One shared rate ranks how well the rate suits each optimizer (section 7)."
-    ),
-    "read the verdict column of both comparisons in section 7, at_shared and each_best.",
-)
-QUESTIONS["28.2"] = Question(
+# Notebook 28a: "Choosing a learning rate" re-tested, the annealing recipe.
+QUESTIONS["28a.1"] = Question(
     ("A", "B", "C", "D"),
     "C",
     (
@@ -289,6 +309,18 @@ QUESTIONS["28.2"] = Question(
     ),
     "does the schedule count epochs or updates, how many updates does an epoch of batches of 64 "
     "make, and is a boundary the last update at the old rate or the first at the new one?",
+)
+
+# Notebook 28b: "Choosing a learning rate" re-tested, Adam's rates and "prefer Adam".
+QUESTIONS["28b.1"] = Question(
+    ("A", "B", "C", "D"),
+    "B",
+    (
+        "at 0.001 for all, RMSprop ended lower than Adam on all five seeds ('better') while SGD, "
+        "Adagrad and Adadelta were 'worse'; each at its own best rate, all four intervals held "
+        "zero. One shared rate ranks how well the rate suits each optimizer (section 4)."
+    ),
+    "read the verdict column of both comparisons in section 4, at_shared and each_best.",
 )
 
 # Notebook 29: the practical guide.
@@ -304,4 +336,20 @@ QUESTIONS["29.1"] = Question(
     ),
     "does a schedule object count epochs or updates, and how many updates are 19 epochs of 22 "
     "batches?",
+)
+
+# Notebook 06b: Adadelta in Keras.
+QUESTIONS["06b.2"] = Question(
+    ("A", "B", "C"),
+    "B",
+    (
+        "Keras multiplies each update by the learning rate, and its running average of squared "
+        "steps still collects the paper's step, before the factor: Adadelta's own step control "
+        "never sees the 0.001, so nothing makes up for it. On the bowl the default had travelled "
+        "0.0129 after 3000 steps, against 2.9124 at 1.0 (section 1); on the digits it was still "
+        "guessing after 10 epochs, validation accuracy 0.0778 against 0.9222 (section 3). Pass "
+        "learning_rate=1.0."
+    ),
+    "does E[dx^2] collect the step before or after Keras multiplies it by the learning rate? "
+    "Compare the distances travelled in section 1 after 100, 1000 and 3000 steps.",
 )

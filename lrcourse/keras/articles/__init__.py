@@ -5,7 +5,7 @@ as values that the notebooks train with and that ``tests/test_article_*.py`` che
 article's own numbers, so that a later edit cannot drift from the article unnoticed.
 
 - :mod:`.decay`: "Decoding learning rate decay" (ionosphere), notebook 25.
-- :mod:`.diamonds`: "Learning rates for deep learning models" (diamonds), notebook 26.
-- :mod:`.tf_api`: "Learning rate decay", the TensorFlow API walk-through, notebook 27.
-- :mod:`.choosing`: "Choosing a learning rate", notebook 28.
+- :mod:`.diamonds`: "Learning rates for deep learning models" (diamonds), notebooks 26a and 26b.
+- :mod:`.tf_api`: "Learning rate decay", the TensorFlow API walk-through, notebooks 27a to 27c.
+- :mod:`.choosing`: "Choosing a learning rate", notebooks 28a and 28b.
 """

@@ -1,4 +1,4 @@
-""" "Choosing a learning rate" (notebook 28), written down once.
+""" "Choosing a learning rate" (notebooks 28a and 28b), written down once.
 
 What the article states is in :data:`ARTICLE`: its annealing recipe (0.1 for epochs 0-399, 0.01
 for epochs 400-699, 0.001 from epoch 700 to the end of 1,000 epochs), the three rates it trains

@@ -5,7 +5,7 @@ cut, color and clarity removed) with a small network trained by Adam on the mean
 four times: at a constant rate, with exponential decay, with tensorflow-addons'
 ``CyclicalLearningRate`` and with a custom rule of the epoch that lowers the rate and later raises
 it. What the article states is in :data:`SPEC`. It gives no epochs, batch size or rates: the
-values notebook 26 trains with are in :data:`CHOSEN`, each marked as a choice.
+values notebook 26b trains with are in :data:`CHOSEN`, each marked as a choice.
 
 The runs, as functions: :func:`exponential`, :func:`custom` and :func:`custom_without_raise` are
 rules of the (0-based) epoch, the form ``LearningRateScheduler`` takes; :func:`cyclical` is the
@@ -38,7 +38,7 @@ SPEC = {
     "runs": ("constant", "exponential", "cyclical", "custom"),
 }
 
-#: What the article leaves open, as chosen for notebook 26 (none of these values is the
+#: What the article leaves open, as chosen for notebooks 26a and 26b (none of these values is the
 #: article's). Epochs count from 0; ``custom`` holds ``rates[i]`` from epoch ``starts[i]`` on.
 CHOSEN = {
     # the split and scaling are the course's choice, as for the range-test article (notebook 21):
@@ -47,7 +47,7 @@ CHOSEN = {
     "random_state": 42,
     "scaler": "StandardScaler",  # fitted on the training rows, features only
     "article_batch_size": 32,  # Keras's default, which a fit call without batch_size uses
-    "batch_size": 128,  # trained here, for the time budget (notebook 26 says why)
+    "batch_size": 128,  # trained here, for the time budget (notebook 26a says why)
     "epochs": 8,
     "seeds": (0, 1, 2, 3, 4),
     "constant": 0.001,  # Adam's default: the article's likely constant

@@ -1,4 +1,4 @@
-""" "Learning rate decay", the TensorFlow API walk-through (notebook 27), written down once.
+""" "Learning rate decay", the TensorFlow API walk-through (notebooks 27a-27c), written down once.
 
 The article walks through TensorFlow 1's decay functions, each fed a ``global_step`` variable that
 ``minimize(loss, global_step=global_step)`` increments after every update:
@@ -71,7 +71,7 @@ ARTICLE_CALLS = {
     "plateau": "tf.keras.callbacks.ReduceLROnPlateau(monitor, factor, patience, min_delta, min_lr)",
 }
 
-#: Part III's reference experiment, which every run of notebook 27 trains: the digits (1,347
+#: Part III's reference experiment, which every run of notebooks 27b-27c trains: the digits (1,347
 #: training images, so 22 batches of 64 per epoch), one hidden layer of 32 ReLU units, 10 logits,
 #: sparse categorical cross-entropy on the logits, plain SGD (no momentum), 20 epochs, five seeds,
 #: and the sweep of constant rates (neighbours x1.5 apart) whose best is the baseline.
