@@ -416,6 +416,14 @@ def test_the_command_builds_what_it_names(tmp_path, capsys):
         main([1])
 
 
+def test_a_notebook_in_parts_is_named_by_its_number_or_by_a_part(tmp_path):
+    built = build_course(tmp_path / "all", ["06"])
+    assert [a.name for a in built] == ["06a_adadelta", "06b_adadelta_in_keras"]
+    assert [a.name for a in build_course(tmp_path / "one", ["06b"])] == ["06b_adadelta_in_keras"]
+    with pytest.raises(ValueError, match="no course notebook '06c'"):
+        build_course(tmp_path / "none", ["06c"])
+
+
 def test_the_build_is_the_same_twice(tmp_path):
     build_course(tmp_path / "a", ["03"])
     build_course(tmp_path / "b", ["03"])
