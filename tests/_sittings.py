@@ -22,35 +22,41 @@ def _text(source):
     return "".join(source) if isinstance(source, list) else source
 
 
-def minutes(nb):
-    """(core, optional) minutes of a notebook (a dict read from its .ipynb file)."""
-    core = optional = 0.0
-    in_optional_section = in_explore = False
+def walk(nb):
+    """Each markdown line and each code cell of a notebook, in order, as ``(kind, item, skippable,
+    box)``: kind "line" (item: the text) or "code" (item: the cell); skippable when it lies in an
+    optional section or an explore exercise; box: the optional section's box, or None."""
+    box, in_explore = None, False
     for cell in nb["cells"]:
-        source = _text(cell["source"])
         if cell["cell_type"] == "markdown":
-            lines = source.splitlines()
+            lines = _text(cell["source"]).splitlines()
             for i, line in enumerate(lines):
                 if line.startswith("## "):
                     following = next((x for x in lines[i + 1 :] if x.strip()), "")
-                    in_optional_section = following.startswith("> **Optional")
+                    box = following if following.startswith("> **Optional") else None
                     in_explore = False
                 if EXPLORE.search(line):
                     in_explore = True
                 elif EXERCISE.search(line):
                     in_explore = False
-                words = len(line.split()) / WORDS_PER_MINUTE
-                if in_optional_section or in_explore:
-                    optional += words
-                else:
-                    core += words
+                yield "line", line, box is not None or in_explore, box
         elif cell["cell_type"] == "code":
-            tags = cell.get("metadata", {}).get("tags", [])
+            yield "code", cell, box is not None or in_explore, box
+
+
+def minutes(nb):
+    """(core, optional) minutes of a notebook (a dict read from its .ipynb file)."""
+    core = optional = 0.0
+    for kind, item, skippable, _ in walk(nb):
+        if kind == "line":
+            cost = len(item.split()) / WORDS_PER_MINUTE
+        else:
+            tags = item.get("metadata", {}).get("tags", [])
             cost = next((CELL_MINUTES[t] for t in CELL_MINUTES if t in tags), 1)
-            if in_optional_section or in_explore:
-                optional += cost
-            else:
-                core += cost
+        if skippable:
+            optional += cost
+        else:
+            core += cost
     return core, optional
 
 

@@ -238,22 +238,11 @@ def test_an_optional_section_names_what_later_core_cells_need(notebook):
     import _sittings
 
     path, nb = notebook
-    owner, box, skippable, missing = {}, None, False, []
-    for cell in nb["cells"]:
-        text = source(cell)
-        if cell["cell_type"] == "markdown":
-            lines = text.splitlines()
-            for i, line in enumerate(lines):
-                if line.startswith("## "):
-                    following = next((x for x in lines[i + 1 :] if x.strip()), "")
-                    box = following if following.startswith("> **Optional") else None
-                    skippable = box is not None
-                if _sittings.EXPLORE.search(line):
-                    skippable = True
-                elif _sittings.EXERCISE.search(line):
-                    skippable = box is not None
+    owner, missing = {}, []
+    for kind, cell, skippable, box in _sittings.walk(nb):
+        if kind != "code":
             continue
-        defined, imported, read = _names(ast.parse(text))
+        defined, imported, read = _names(ast.parse(source(cell)))
         if not skippable:
             missing += [
                 (name, owner[name][:60])
@@ -271,7 +260,7 @@ SECTION_REFERENCE = re.compile(r"(?<![\w.])(\d\d[a-z]?) §(\d+)")
 
 
 def test_every_section_reference_names_a_section_that_exists():
-    """"09 §4" in any notebook or the glossary names notebook 09 and its section 4."""
+    """A reference such as "09 §4", in any notebook or the glossary, names an existing section."""
     sections = {}
     for path in PATHS:
         number = path.name.split("_", 1)[0]
